@@ -1,0 +1,8 @@
+//! featurestore-core: the native ingestion engine. No JNI here: everything is tested with `cargo test`
+//! against `featurestore-local`.
+//!
+//! Data flows one way through the modules:
+//! Arrow batch -> [`encode`] (validate + encode each row) -> [`record::EncodedBatch`] -> sink (requests in
+//! flight, retries) -> acknowledged, or [`record::FailedRecord`] with its reason.
+
+pub mod record;
