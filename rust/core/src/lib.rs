@@ -5,4 +5,7 @@
 //! Arrow batch -> [`encode`] (validate + encode each row) -> [`record::EncodedBatch`] -> sink (requests in
 //! flight, retries) -> acknowledged, or [`record::FailedRecord`] with its reason.
 
+pub mod error;
 pub mod record;
+
+pub use error::{Error, ErrorKind, Result, SchemaProblem};

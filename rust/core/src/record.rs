@@ -26,7 +26,11 @@ pub struct RecordSpan {
 
 impl EncodedBatch {
     pub fn with_capacity(records: usize, bytes: usize) -> Self {
-        Self { bytes: Vec::with_capacity(bytes), records: Vec::with_capacity(records), failed: Vec::new() }
+        Self {
+            bytes: Vec::with_capacity(bytes),
+            records: Vec::with_capacity(records),
+            failed: Vec::new(),
+        }
     }
 
     /// The buffer the encoder appends a record's JSON text to; call [`Self::commit_record`] once it is
@@ -37,7 +41,11 @@ impl EncodedBatch {
 
     /// Marks `bytes[start..]` as the encoded record of input row `row`.
     pub fn commit_record(&mut self, row: u64, start: usize) {
-        self.records.push(RecordSpan { row, start, end: self.bytes.len() });
+        self.records.push(RecordSpan {
+            row,
+            start,
+            end: self.bytes.len(),
+        });
     }
 
     /// Drops a partly written record (the row failed part way through).
@@ -133,7 +141,9 @@ mod tests {
     fn committed_and_rolled_back_records_are_kept_apart() {
         let mut batch = EncodedBatch::default();
         let start = batch.buffer_mut().len();
-        batch.buffer_mut().extend_from_slice(br#"[{"FeatureName":"id","ValueAsString":"1"}]"#);
+        batch
+            .buffer_mut()
+            .extend_from_slice(br#"[{"FeatureName":"id","ValueAsString":"1"}]"#);
         batch.commit_record(0, start);
         let start = batch.buffer_mut().len();
         batch.buffer_mut().extend_from_slice(br#"[{"FeatureName":"id","#);
@@ -150,8 +160,17 @@ mod tests {
             },
         });
         assert_eq!(batch.row_count(), 2);
-        assert_eq!(batch.record_json(&batch.records()[0]), br#"[{"FeatureName":"id","ValueAsString":"1"}]"#);
-        assert_eq!(batch.encoded_bytes(), br#"[{"FeatureName":"id","ValueAsString":"1"}]"#.len());
-        assert_eq!(batch.failed()[0].reason.to_string(), "column 'id': the record identifier is null (null_record_identifier)");
+        assert_eq!(
+            batch.record_json(&batch.records()[0]),
+            br#"[{"FeatureName":"id","ValueAsString":"1"}]"#
+        );
+        assert_eq!(
+            batch.encoded_bytes(),
+            br#"[{"FeatureName":"id","ValueAsString":"1"}]"#.len()
+        );
+        assert_eq!(
+            batch.failed()[0].reason.to_string(),
+            "column 'id': the record identifier is null (null_record_identifier)"
+        );
     }
 }
