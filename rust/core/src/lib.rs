@@ -5,7 +5,15 @@
 //! Arrow batch -> [`encode`] (validate + encode each row) -> [`record::EncodedBatch`] -> sink (requests in
 //! flight, retries) -> acknowledged, or [`record::FailedRecord`] with its reason.
 
+pub mod config;
+pub mod credentials;
 pub mod error;
+pub mod metrics;
+pub mod rate;
 pub mod record;
+pub mod request;
+pub mod retry;
+pub mod runtime;
+pub mod signing;
 
 pub use error::{Error, ErrorKind, Result, SchemaProblem};
