@@ -1,0 +1,65 @@
+package featurestore.spark;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The connector's only way into the native library: loads it on first use (re-throwing a load failure with
+ * context every time), makes the call, and drains the native log into slf4j afterwards.
+ */
+public final class Native {
+  private Native() {}
+
+  public static String describeFeatureGroup(String writerConfigJson) {
+    NativeLibrary.load();
+    try {
+      return NativeBridge.describeFeatureGroup(writerConfigJson);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
+  public static void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns) {
+    NativeLibrary.load();
+    try {
+      NativeBridge.checkSchema(describeJson, schemaIpc, length, ignoreUnknownColumns);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
+  /** Opens a writer; the caller owns the returned {@link NativeWriter} and must close it. */
+  public static NativeWriter openWriter(String writerConfigJson, String describeJson) {
+    NativeLibrary.load();
+    try {
+      return new NativeWriter(NativeBridge.openWriter(writerConfigJson, describeJson));
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
+  /** {@code featurestore_core::metrics::METRIC_NAMES}. */
+  public static String[] metricNames() {
+    NativeLibrary.load();
+    return NativeBridge.metricNames();
+  }
+
+  /** Writers opened and not yet closed in this JVM. */
+  public static int openWriterCount() {
+    NativeLibrary.load();
+    return NativeBridge.openWriterCount();
+  }
+
+  /** Test variant of the library only: a native panic, to check it becomes an exception. */
+  public static void panicForTest(String message) {
+    NativeLibrary.load();
+    try {
+      NativeBridge.panicForTest(message);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
+  static void drainLog() {
+    NativeLog.drain();
+  }
+}

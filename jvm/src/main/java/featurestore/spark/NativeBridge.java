@@ -1,0 +1,57 @@
+package featurestore.spark;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The JNI surface of libfeaturestore_jni, one declaration per {@code Java_featurestore_spark_NativeBridge_*}
+ * export in rust/jni/src/exports.rs. Call it through {@link Native}, which loads the library first and drains
+ * the native log afterwards.
+ *
+ * <p>Errors arrive as {@link FeatureStoreValidationException}, {@link FeatureStoreServiceException} or
+ * {@link FeatureStoreInternalException} (a caught panic included).
+ */
+final class NativeBridge {
+  private NativeBridge() {}
+
+  /** Called by {@link NativeLibrary} right after loading. */
+  static void afterLoad() {
+    setLogLevel(NativeLog.levelFor(NativeLog.ROOT));
+  }
+
+  /** DescribeFeatureGroup, with the writer config's client settings; the service's JSON verbatim. */
+  static native String describeFeatureGroup(String writerConfigJson);
+
+  /** Checks a schema-only Arrow IPC stream ({@code length} bytes of a direct buffer) against the definitions. */
+  static native void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns);
+
+  /** Opens a writer; the returned handle is owned by one {@link NativeWriter}. */
+  static native long openWriter(String writerConfigJson, String describeJson);
+
+  /** One complete Arrow IPC stream ({@code length} bytes at the start of a direct buffer). */
+  static native void write(long handle, ByteBuffer ipcStream, int length);
+
+  static native void flush(long handle);
+
+  static native void abort(long handle);
+
+  /** The writer's counters, in {@code featurestore_core::metrics::METRIC_NAMES} order. */
+  static native long[] metrics(long handle);
+
+  /** Failed rows as JSON lines, or null when there are none. */
+  static native byte[] takeFailed(long handle);
+
+  static native void close(long handle);
+
+  static native int openWriterCount();
+
+  static native String[] metricNames();
+
+  /** Up to {@code max} queued native log records, as triples: level ("1" error .. "5" trace), target, message. */
+  static native String[] drainLog(int max);
+
+  /** 0 off, 1 error, 2 warn, 3 info, 4 debug, 5 trace. */
+  static native void setLogLevel(int level);
+
+  /** Only in the test variant of the library: panics with {@code message}. */
+  static native void panicForTest(String message);
+}

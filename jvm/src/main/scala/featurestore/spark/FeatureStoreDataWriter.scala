@@ -1,0 +1,149 @@
+package featurestore.spark
+
+import org.apache.arrow.memory.BufferAllocator
+import org.apache.arrow.vector.VectorSchemaRoot
+import org.apache.spark.TaskContext
+import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.connector.metric.CustomTaskMetric
+import org.apache.spark.sql.connector.write.{DataWriter, DataWriterFactory, WriterCommitMessage}
+import org.apache.spark.sql.connector.write.streaming.StreamingDataWriterFactory
+import org.apache.spark.sql.execution.arrow.ArrowWriter
+import org.apache.spark.sql.featurestore.ArrowShim
+import org.apache.spark.sql.types.StructType
+import org.slf4j.LoggerFactory
+
+/** Everything a task needs, resolved once on the driver (no control-plane call on executors). */
+final case class TaskSpec(
+    writerConfigJson: String,
+    describeJson: String,
+    schema: StructType,
+    timeZoneId: String,
+    batchRows: Int,
+    batchBytes: Long,
+    failedRecordsPath: Option[String],
+    hadoopConf: SerializableHadoopConf)
+
+/** What a task reports at commit: its native counters (in [[Metrics.NativeNames]] order) and its failed-records file. */
+final case class TaskCommit(
+    partitionId: Int,
+    taskId: Long,
+    epochId: Option[Long],
+    counters: Array[Long],
+    failedRecordsFile: Option[String])
+    extends WriterCommitMessage
+
+/** The one writer factory, serializable, shared by batch and streaming writes. */
+final class FeatureStoreWriterFactory(spec: TaskSpec) extends DataWriterFactory with StreamingDataWriterFactory {
+  override def createWriter(partitionId: Int, taskId: Long): DataWriter[InternalRow] =
+    new FeatureStoreDataWriter(spec, partitionId, taskId, None)
+
+  override def createWriter(partitionId: Int, taskId: Long, epochId: Long): DataWriter[InternalRow] =
+    new FeatureStoreDataWriter(spec, partitionId, taskId, Some(epochId))
+}
+
+/**
+ * Writes one partition: rows go through Spark's own ArrowWriter into a reused VectorSchemaRoot; a batch is cut
+ * at `batchRows` rows or `batchBytes` bytes, written as one Arrow IPC stream into a reused direct buffer, and
+ * handed to the native writer in one JNI call. `commit()` drains the native writer and reports its counts;
+ * `abort()` stops it. The native writer, the Arrow memory and the failed-records file are released by `close()`,
+ * which Spark calls, and which a task-completion listener calls again in case Spark did not (idempotent).
+ */
+final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Long, epochId: Option[Long])
+    extends DataWriter[InternalRow] {
+  import FeatureStoreDataWriter._
+
+  private val allocator: BufferAllocator =
+    ArrowShim.rootAllocator.newChildAllocator(s"featurestore-task-$taskId", 0, Long.MaxValue)
+  private val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(spec.schema, spec.timeZoneId), allocator)
+  private val arrowWriter = ArrowWriter.create(root)
+  private val ipc = new IpcBuffer(InitialIpcBytes)
+  private val failed = new FailedRecordsSink(
+    spec.failedRecordsPath, spec.hadoopConf, FailedRecordsSink.fileName(partitionId, taskId, epochId))
+  private var closed = false
+  private var rowsInBatch = 0
+  private var lastCounters = new Array[Long](Metrics.NativeNames.size)
+  private val native: NativeWriter =
+    try Native.openWriter(spec.writerConfigJson, spec.describeJson)
+    catch { case e: Throwable => releaseJvmSide(); throw e }
+
+  Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => close()))
+
+  override def write(row: InternalRow): Unit = {
+    arrowWriter.write(row)
+    rowsInBatch += 1
+    if (rowsInBatch >= spec.batchRows || ((rowsInBatch & 63) == 0 && batchBytes() >= spec.batchBytes)) {
+      sendBatch()
+    }
+  }
+
+  override def commit(): WriterCommitMessage = {
+    if (rowsInBatch > 0) sendBatch()
+    native.flush()
+    drainFailed()
+    lastCounters = native.metrics()
+    failed.close()
+    val message = TaskCommit(partitionId, taskId, epochId, lastCounters, failed.path)
+    log.info(s"featurestore task $taskId (partition $partitionId${epochId.map(e => s", epoch $e").getOrElse("")}) " +
+      s"committed: ${Summary.counts(lastCounters)}")
+    message
+  }
+
+  override def abort(): Unit = {
+    if (!native.isClosed) {
+      try {
+        native.abort()
+        drainFailed()
+        lastCounters = native.metrics()
+      } finally failed.close()
+    }
+  }
+
+  override def currentMetricsValues(): Array[CustomTaskMetric] = {
+    if (!native.isClosed) lastCounters = native.metrics()
+    Metrics.taskMetrics(lastCounters)
+  }
+
+  override def close(): Unit = {
+    if (!closed) {
+      closed = true
+      try native.close()
+      finally {
+        try failed.close()
+        finally releaseJvmSide()
+      }
+    }
+  }
+
+  private def releaseJvmSide(): Unit = {
+    root.close()
+    allocator.close()
+  }
+
+  private def sendBatch(): Unit = {
+    arrowWriter.finish()
+    ipc.writeBatch(root)
+    native.write(ipc.bytes, ipc.length)
+    arrowWriter.reset()
+    rowsInBatch = 0
+    drainFailed()
+  }
+
+  private def drainFailed(): Unit = failed.append(native.takeFailed())
+
+  private def batchBytes(): Long = {
+    var total = 0L
+    val vectors = root.getFieldVectors
+    var i = 0
+    while (i < vectors.size()) {
+      // getBufferSize would read 0 here: value counts are only set by finish().
+      total += vectors.get(i).getBufferSizeFor(rowsInBatch)
+      i += 1
+    }
+    total
+  }
+}
+
+object FeatureStoreDataWriter {
+  private val log = LoggerFactory.getLogger(classOf[FeatureStoreDataWriter])
+  private val InitialIpcBytes = 1 << 20
+}

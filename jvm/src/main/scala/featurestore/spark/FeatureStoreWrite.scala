@@ -1,0 +1,142 @@
+package featurestore.spark
+
+import org.apache.arrow.vector.VectorSchemaRoot
+import org.apache.spark.sql.SparkSession
+import org.apache.spark.sql.connector.metric.CustomMetric
+import org.apache.spark.sql.connector.write.{BatchWrite, DataWriterFactory, PhysicalWriteInfo, Write, WriterCommitMessage}
+import org.apache.spark.sql.connector.write.streaming.{StreamingDataWriterFactory, StreamingWrite}
+import org.apache.spark.sql.featurestore.ArrowShim
+import org.apache.spark.sql.types.StructType
+import org.slf4j.LoggerFactory
+
+/**
+ * A write to one feature group, resolved on the driver before any task runs: options already parsed, then
+ * one DescribeFeatureGroup through the native library (with the job's credentials and endpoint), then the
+ * DataFrame's schema checked against the definitions by the engine's own check. A bad job fails here, in
+ * seconds, with every problem named.
+ */
+final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId: String) extends Write {
+  import FeatureStoreWrite._
+
+  private val started = System.nanoTime()
+  private val session = SparkSession.active
+  private val timeZoneId = session.sessionState.conf.sessionLocalTimeZone
+  private val describeJson = Native.describeFeatureGroup(options.writerConfigJson(None))
+  checkSchema()
+
+  private def checkSchema(): Unit = {
+    val allocator = ArrowShim.rootAllocator.newChildAllocator("featurestore-schema-check", 0, Long.MaxValue)
+    try {
+      val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(schema, timeZoneId), allocator)
+      try {
+        val ipc = new IpcBuffer(64 << 10)
+        ipc.writeSchemaOnly(root)
+        Native.checkSchema(describeJson, ipc.bytes, ipc.length, options.ignoreUnknownColumns)
+      } finally root.close()
+    } catch {
+      // Spark's own mapping refuses some types outright (e.g. intervals): name the column like the engine would.
+      case e: UnsupportedOperationException =>
+        throw new FeatureStoreValidationException(
+          s"the input does not match the feature group: a column has a type the connector cannot send (${e.getMessage})", e)
+    } finally allocator.close()
+  }
+
+  override def description(): String = s"featurestore[${options.featureGroupName}]"
+
+  override def supportedCustomMetrics(): Array[CustomMetric] = Metrics.supportedCustomMetrics
+
+  override def toBatch: BatchWrite = new FeatureStoreBatchWrite(this)
+
+  override def toStreaming: StreamingWrite = new FeatureStoreStreamingWrite(this)
+
+  /** The factory for `numPartitions` tasks: the job's record rate ceiling is split across those running at once. */
+  private[spark] def writerFactory(numPartitions: Int): FeatureStoreWriterFactory = {
+    val concurrent = math.max(1, math.min(numPartitions, session.sparkContext.defaultParallelism))
+    val perTask = options.maxRecordsPerSecond.map(_ / concurrent)
+    new FeatureStoreWriterFactory(TaskSpec(
+      writerConfigJson = options.writerConfigJson(perTask),
+      describeJson = describeJson,
+      schema = schema,
+      timeZoneId = timeZoneId,
+      batchRows = options.batchRows,
+      batchBytes = options.batchBytes,
+      failedRecordsPath = options.failedRecordsPath,
+      hadoopConf = new SerializableHadoopConf(session.sparkContext.hadoopConfiguration)))
+  }
+
+  /** Sums the tasks' counts; fails when more records failed than `maxFailedRecords` allows. */
+  private[spark] def summarize(commits: Seq[TaskCommit], previous: Option[Array[Long]]): Summary = {
+    val counters = Summary.total(commits)
+    previous.foreach(p => for (i <- counters.indices) counters(i) += p(i))
+    Summary(options.featureGroupName, counters, System.nanoTime() - started, options.dryRun,
+      options.failedRecordsPath, commits.flatMap(_.failedRecordsFile))
+  }
+
+  private[spark] def enforceFailureLimit(summary: Summary): Unit = {
+    if (summary.failed > options.maxFailedRecords) {
+      val where = options.failedRecordsPath match {
+        case Some(path) => s"the failed records are in $path"
+        case None => "set the failedRecordsPath option to keep the failed records and their reasons"
+      }
+      throw new FeatureStoreFailedRecordsException(
+        s"${summary.failed} of ${summary.accepted} records failed to be written to feature group " +
+          s"'${options.featureGroupName}', more than maxFailedRecords = ${options.maxFailedRecords}; " +
+          s"${summary.written} records were written; $where",
+        summary.written, summary.failed)
+    }
+  }
+}
+
+object FeatureStoreWrite {
+  private[spark] val log = LoggerFactory.getLogger(classOf[FeatureStoreWrite])
+
+  private[spark] def commits(messages: Array[WriterCommitMessage]): Seq[TaskCommit] =
+    messages.toSeq.collect { case c: TaskCommit => c }
+}
+
+/** A batch write: tasks write their partitions; the driver sums their counts, prints the summary, checks the limit. */
+final class FeatureStoreBatchWrite(write: FeatureStoreWrite) extends BatchWrite {
+  import FeatureStoreWrite._
+
+  override def createBatchWriterFactory(info: PhysicalWriteInfo): DataWriterFactory =
+    write.writerFactory(info.numPartitions())
+
+  override def commit(messages: Array[WriterCommitMessage]): Unit = {
+    val summary = write.summarize(commits(messages), None)
+    log.info(summary.line)
+    println(summary.line)
+    write.enforceFailureLimit(summary)
+  }
+
+  override def abort(messages: Array[WriterCommitMessage]): Unit = {
+    // Records already acknowledged stay written (the store has no transactions): say how many.
+    val summary = write.summarize(commits(messages), None)
+    log.warn(s"featurestore write aborted; committed tasks so far: ${summary.line}")
+  }
+}
+
+/**
+ * A streaming write (append): each epoch is one set of tasks; the counts and the failure limit are cumulative
+ * over the query's run. Delivery is at least once: a replayed epoch writes its records again, which the online
+ * store absorbs (the latest event time wins).
+ */
+final class FeatureStoreStreamingWrite(write: FeatureStoreWrite) extends StreamingWrite {
+  import FeatureStoreWrite._
+
+  private var totals: Option[Array[Long]] = None
+
+  override def createStreamingWriterFactory(info: PhysicalWriteInfo): StreamingDataWriterFactory =
+    write.writerFactory(info.numPartitions())
+
+  override def commit(epochId: Long, messages: Array[WriterCommitMessage]): Unit = synchronized {
+    val summary = write.summarize(commits(messages), totals)
+    totals = Some(summary.counters)
+    log.info(s"epoch $epochId committed; since the query started: ${summary.line}")
+    write.enforceFailureLimit(summary)
+  }
+
+  override def abort(epochId: Long, messages: Array[WriterCommitMessage]): Unit = {
+    val summary = write.summarize(commits(messages), None)
+    log.warn(s"featurestore epoch $epochId aborted; committed tasks of the epoch: ${summary.line}")
+  }
+}

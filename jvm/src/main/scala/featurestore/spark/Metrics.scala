@@ -1,0 +1,108 @@
+package featurestore.spark
+
+import org.apache.spark.sql.connector.metric.{CustomAvgMetric, CustomMetric, CustomSumMetric, CustomTaskMetric}
+
+/**
+ * The native writer's counters and the custom metrics the Spark UI shows for a write.
+ *
+ * The native side returns its counters as one `long[]` in the order of `featurestore_core::metrics::METRIC_NAMES`;
+ * [[Metrics.NativeNames]] repeats that order and a test checks it equals the native constant. The UI metrics are
+ * derived from those counters; a test checks that the names a write declares
+ * ([[Metrics.supportedCustomMetrics]]) equal the names its tasks report ([[Metrics.taskMetrics]]).
+ */
+object Metrics {
+
+  /** `featurestore_core::metrics::METRIC_NAMES`, in order. */
+  val NativeNames: IndexedSeq[String] = IndexedSeq(
+    "rowsAccepted",
+    "rowsAcknowledged",
+    "rowsFailed",
+    "rowsRetried",
+    "requestsThrottled",
+    "requests",
+    "bytesSent",
+    "rowsDryRun",
+    "requestLatencyTotalMs",
+    "requestLatencyMaxMs",
+    "requestLatencyP50Ms",
+    "requestLatencyP99Ms",
+    "concurrencyLimit")
+
+  private def at(name: String): Int = NativeNames.indexOf(name)
+  val RowsAccepted: Int = at("rowsAccepted")
+  val RowsAcknowledged: Int = at("rowsAcknowledged")
+  val RowsFailed: Int = at("rowsFailed")
+  val RowsRetried: Int = at("rowsRetried")
+  val RequestsThrottled: Int = at("requestsThrottled")
+  val Requests: Int = at("requests")
+  val RowsDryRun: Int = at("rowsDryRun")
+  val LatencyTotalMs: Int = at("requestLatencyTotalMs")
+  val LatencyP99Ms: Int = at("requestLatencyP99Ms")
+
+  /** Records the service acknowledged (in a dry run, none: rows that encode are counted as validated). */
+  def written(counters: Array[Long]): Long = counters(RowsAcknowledged) - counters(RowsDryRun)
+
+  /** The UI metrics of a write, by name; each class is public, top-level and no-arg, as Spark requires. */
+  def supportedCustomMetrics: Array[CustomMetric] = Array(
+    new RecordsWrittenMetric,
+    new RecordsFailedMetric,
+    new RecordsRetriedMetric,
+    new RequestsThrottledMetric,
+    new RequestLatencyAvgMetric,
+    new RequestLatencyP99Metric)
+
+  /** A task's values of the UI metrics, from its native counters. */
+  def taskMetrics(counters: Array[Long]): Array[CustomTaskMetric] = {
+    val requests = counters(Requests)
+    val averageLatency = if (requests == 0) 0L else counters(LatencyTotalMs) / requests
+    Array(
+      TaskMetric(RecordsWrittenMetric.Name, written(counters)),
+      TaskMetric(RecordsFailedMetric.Name, counters(RowsFailed)),
+      TaskMetric(RecordsRetriedMetric.Name, counters(RowsRetried)),
+      TaskMetric(RequestsThrottledMetric.Name, counters(RequestsThrottled)),
+      TaskMetric(RequestLatencyAvgMetric.Name, averageLatency),
+      TaskMetric(RequestLatencyP99Metric.Name, counters(LatencyP99Ms)))
+  }
+
+  private final case class TaskMetric(name: String, value: Long) extends CustomTaskMetric
+}
+
+class RecordsWrittenMetric extends CustomSumMetric {
+  override def name(): String = RecordsWrittenMetric.Name
+  override def description(): String = "records written"
+}
+object RecordsWrittenMetric { val Name = "recordsWritten" }
+
+class RecordsFailedMetric extends CustomSumMetric {
+  override def name(): String = RecordsFailedMetric.Name
+  override def description(): String = "records failed"
+}
+object RecordsFailedMetric { val Name = "recordsFailed" }
+
+class RecordsRetriedMetric extends CustomSumMetric {
+  override def name(): String = RecordsRetriedMetric.Name
+  override def description(): String = "record retries"
+}
+object RecordsRetriedMetric { val Name = "recordsRetried" }
+
+class RequestsThrottledMetric extends CustomSumMetric {
+  override def name(): String = RequestsThrottledMetric.Name
+  override def description(): String = "requests throttled"
+}
+object RequestsThrottledMetric { val Name = "requestsThrottled" }
+
+/** The mean over tasks of each task's mean request latency. */
+class RequestLatencyAvgMetric extends CustomAvgMetric {
+  override def name(): String = RequestLatencyAvgMetric.Name
+  override def description(): String = "request latency, mean (ms)"
+}
+object RequestLatencyAvgMetric { val Name = "requestLatencyAvgMs" }
+
+/** The highest 99th percentile of request latency over tasks. */
+class RequestLatencyP99Metric extends CustomMetric {
+  override def name(): String = RequestLatencyP99Metric.Name
+  override def description(): String = "request latency, p99 of the slowest task (ms)"
+  override def aggregateTaskMetrics(taskMetrics: Array[Long]): String =
+    if (taskMetrics.isEmpty) "0" else taskMetrics.max.toString
+}
+object RequestLatencyP99Metric { val Name = "requestLatencyP99Ms" }

@@ -1,0 +1,49 @@
+package featurestore.spark
+
+import java.util.Locale
+
+/** A write's totals over its tasks, and the one line the driver prints at the end. */
+final case class Summary(
+    featureGroup: String,
+    counters: Array[Long],
+    durationNanos: Long,
+    dryRun: Boolean,
+    failedRecordsPath: Option[String],
+    failedRecordsFiles: Seq[String]) {
+
+  def written: Long = Metrics.written(counters)
+  def failed: Long = counters(Metrics.RowsFailed)
+  def accepted: Long = counters(Metrics.RowsAccepted)
+
+  def line: String = {
+    val seconds = durationNanos / 1e9
+    val rate = if (seconds > 0) (accepted - failed) / seconds else 0.0
+    val where = failedRecordsPath match {
+      case Some(path) if failed > 0 => s"failed records: $path (${failedRecordsFiles.size} files)"
+      case Some(path) => s"failed records: none (would go to $path)"
+      case None if failed > 0 => "failed records: not kept (set failedRecordsPath to keep them)"
+      case None => "failed records: none"
+    }
+    val head =
+      if (dryRun) s"featurestore dry run of '$featureGroup': ${counters(Metrics.RowsDryRun)} records validated, nothing written"
+      else s"featurestore write to '$featureGroup': $written records written"
+    String.format(Locale.ROOT, "%s, %d failed, %d retried, %d throttled in %.1f s (%.0f records/s); %s",
+      head, Long.box(failed), Long.box(counters(Metrics.RowsRetried)), Long.box(counters(Metrics.RequestsThrottled)),
+      Double.box(seconds), Double.box(rate), where)
+  }
+}
+
+object Summary {
+  /** Element-wise sum of tasks' counters (the latency maxima and quantiles are only indicative once summed). */
+  def total(commits: Seq[TaskCommit]): Array[Long] = {
+    val sum = new Array[Long](Metrics.NativeNames.size)
+    for (c <- commits; i <- sum.indices if i < c.counters.length) sum(i) += c.counters(i)
+    sum
+  }
+
+  /** One task's counts, for its log line. */
+  def counts(counters: Array[Long]): String =
+    s"${counters(Metrics.RowsAccepted)} rows accepted, ${Metrics.written(counters)} written, " +
+      s"${counters(Metrics.RowsFailed)} failed, ${counters(Metrics.RowsRetried)} retried, " +
+      s"${counters(Metrics.RequestsThrottled)} throttled, ${counters(Metrics.Requests)} requests"
+}
