@@ -7,13 +7,16 @@
 
 pub mod config;
 pub mod credentials;
+pub mod encode;
 pub mod error;
 pub mod metrics;
+pub mod model;
 pub mod rate;
 pub mod record;
 pub mod request;
 pub mod retry;
 pub mod runtime;
+pub mod schema;
 pub mod signing;
 
 pub use error::{Error, ErrorKind, Result, SchemaProblem};
