@@ -18,6 +18,15 @@ public final class Native {
     }
   }
 
+  public static void validateWriterConfig(String writerConfigJson) {
+    NativeLibrary.load();
+    try {
+      NativeBridge.validateWriterConfig(writerConfigJson);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
   public static void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns) {
     NativeLibrary.load();
     try {

@@ -21,6 +21,9 @@ final class NativeBridge {
   /** DescribeFeatureGroup, with the writer config's client settings; the service's JSON verbatim. */
   static native String describeFeatureGroup(String writerConfigJson);
 
+  /** Parses a writer config strictly; a validation exception lists every problem. */
+  static native void validateWriterConfig(String writerConfigJson);
+
   /** Checks a schema-only Arrow IPC stream ({@code length} bytes of a direct buffer) against the definitions. */
   static native void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns);
 

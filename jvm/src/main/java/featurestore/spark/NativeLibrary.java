@@ -48,6 +48,7 @@ public final class NativeLibrary {
               new UnsatisfiedLinkError("the featurestore native library could not be loaded: " + e.getMessage());
           error.initCause(e);
           failure = error;
+          throw error;
         }
       }
       UnsatisfiedLinkError again = new UnsatisfiedLinkError(

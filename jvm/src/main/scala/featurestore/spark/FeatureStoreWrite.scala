@@ -103,6 +103,7 @@ final class FeatureStoreBatchWrite(write: FeatureStoreWrite) extends BatchWrite 
 
   override def commit(messages: Array[WriterCommitMessage]): Unit = {
     val summary = write.summarize(commits(messages), None)
+    WriteSummaries.record(summary)
     log.info(summary.line)
     println(summary.line)
     write.enforceFailureLimit(summary)
@@ -131,6 +132,7 @@ final class FeatureStoreStreamingWrite(write: FeatureStoreWrite) extends Streami
   override def commit(epochId: Long, messages: Array[WriterCommitMessage]): Unit = synchronized {
     val summary = write.summarize(commits(messages), totals)
     totals = Some(summary.counters)
+    WriteSummaries.record(summary)
     log.info(s"epoch $epochId committed; since the query started: ${summary.line}")
     write.enforceFailureLimit(summary)
   }

@@ -47,3 +47,21 @@ object Summary {
       s"${counters(Metrics.RowsFailed)} failed, ${counters(Metrics.RowsRetried)} retried, " +
       s"${counters(Metrics.RequestsThrottled)} throttled, ${counters(Metrics.Requests)} requests"
 }
+
+/**
+ * The summaries of the latest writes in this driver JVM, by feature group: what the summary line printed, for
+ * programs and notebooks that want the numbers (and for the tests).
+ */
+object WriteSummaries {
+  private val MaxKept = 64
+  private val latest = new java.util.LinkedHashMap[String, Summary]()
+
+  def record(summary: Summary): Unit = latest.synchronized {
+    latest.remove(summary.featureGroup)
+    latest.put(summary.featureGroup, summary)
+    if (latest.size() > MaxKept) latest.remove(latest.keySet().iterator().next())
+  }
+
+  /** The summary of the latest write (or streaming epoch) to `featureGroup` in this JVM. */
+  def last(featureGroup: String): Option[Summary] = latest.synchronized(Option(latest.get(featureGroup)))
+}

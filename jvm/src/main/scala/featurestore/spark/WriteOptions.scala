@@ -282,12 +282,34 @@ object WriteOptions {
     if (!parsed.contains(OptionDefs.FeatureGroupName.key)) {
       problems += "option featureGroupName is required (the name or ARN of the feature group)"
     }
+    val result = WriteOptions(parsed)
+    problems ++= engineProblems(result)
     val all = problems.result()
     if (all.nonEmpty) {
       throw new FeatureStoreValidationException(
         s"invalid featurestore options (${all.size} problem${if (all.size > 1) "s" else ""}): ${all.mkString("; ")}")
     }
-    WriteOptions(parsed)
+    result
+  }
+
+  /**
+   * The engine's own strict check of the config (combinations and values only it knows, e.g. an access key
+   * without its secret, a malformed endpoint), with its config keys renamed to the option names users wrote.
+   */
+  private def engineProblems(options: WriteOptions): Seq[String] = {
+    val json = options.writerConfigJson(options.maxRecordsPerSecond)
+    try {
+      Native.validateWriterConfig(json)
+      Nil
+    } catch {
+      case e: FeatureStoreValidationException =>
+        val text = e.getMessage.stripPrefix("invalid configuration: ")
+        val renamed = OptionDefs.all.filter(_.engine.nonEmpty).sortBy(-_.engine.length)
+          .foldLeft(text)((t, o) => t.replace(o.engine, o.name))
+        // A missing featureGroupName is reported above already.
+        renamed.split("; ").toSeq.filterNot(p => p.startsWith("featureGroupName") && !options.values.contains(OptionDefs.FeatureGroupName.key))
+          .map(p => s"option $p")
+    }
   }
 
   /** "; did you mean 'x'?" for a near miss (typos, other connectors' spellings). */

@@ -1,0 +1,135 @@
+package featurestore.spark
+
+import java.io.{BufferedReader, File, InputStreamReader}
+import java.net.{HttpURLConnection, URL, URLEncoder}
+import java.nio.charset.StandardCharsets
+import java.nio.file.Files
+import java.util.concurrent.TimeUnit
+
+import scala.collection.JavaConverters._
+
+import com.fasterxml.jackson.databind.JsonNode
+
+/**
+ * The real local Feature Store (target/release/featurestore-local) on a free port of 127.0.0.1, for the suites.
+ * Feature groups are created and records read back with plain HTTP calls speaking the service's wire protocols
+ * (the Java SDK is not on the classpath; the local store does not check signatures).
+ */
+final class LocalStore private (process: Process, val endpoint: String, val dataDir: File) {
+
+  /** CreateFeatureGroup with an online store; `features` are (name, type[, collection]) in order. */
+  def createFeatureGroup(
+      name: String,
+      recordIdentifier: String,
+      eventTime: String,
+      features: Seq[(String, String)],
+      collections: Map[String, String] = Map.empty,
+      storageType: String = "Standard"): Unit = {
+    val definitions = features.map { case (feature, featureType) =>
+      val collection = collections.get(feature).map {
+        case c if c.startsWith("Vector") =>
+          s""","CollectionType":"Vector","CollectionConfig":{"VectorConfig":{"Dimension":${c.stripPrefix("Vector")}}}"""
+        case c => s""","CollectionType":"$c""""
+      }.getOrElse("")
+      s"""{"FeatureName":"$feature","FeatureType":"$featureType"$collection}"""
+    }
+    val body =
+      s"""{"FeatureGroupName":"$name","RecordIdentifierFeatureName":"$recordIdentifier",""" +
+        s""""EventTimeFeatureName":"$eventTime","FeatureDefinitions":[${definitions.mkString(",")}],""" +
+        s""""OnlineStoreConfig":{"EnableOnlineStore":true,"StorageType":"$storageType"}}"""
+    val (status, response) = call("POST", "/", body,
+      Map("X-Amz-Target" -> "SageMaker.CreateFeatureGroup", "Content-Type" -> "application/x-amz-json-1.1"))
+    require(status == 200, s"CreateFeatureGroup $name failed: $status $response")
+  }
+
+  /** GetRecord: feature name -> value (a list as a Seq), or None when the record is not there. */
+  def getRecord(group: String, recordIdentifier: String): Option[Map[String, Any]] = {
+    val query = "RecordIdentifierValueAsString=" + URLEncoder.encode(recordIdentifier, "UTF-8")
+    val (status, response) = call("GET", s"/FeatureGroup/${URLEncoder.encode(group, "UTF-8")}?$query", "",
+      Map.empty)
+    require(status == 200, s"GetRecord failed: $status $response")
+    val record = Json.mapper.readTree(response).path("Record")
+    if (record.isMissingNode || record.size() == 0) None
+    else Some(record.elements().asScala.map { f =>
+      val value: Any =
+        if (f.has("ValueAsStringList")) f.get("ValueAsStringList").elements().asScala.map(_.asText()).toList
+        else f.get("ValueAsString").asText()
+      f.get("FeatureName").asText() -> value
+    }.toMap)
+  }
+
+  def stats(): JsonNode = {
+    val (status, response) = call("GET", "/_local/stats", "", Map.empty)
+    require(status == 200, s"stats failed: $status $response")
+    Json.mapper.readTree(response)
+  }
+
+  /** Records accepted by the store since it started, over both write APIs. */
+  def recordsWritten(): Long = stats().path("records_written").elements().asScala.map(_.asLong()).sum
+
+  def requestsOf(operation: String): Long = stats().path("requests_by_operation").path(operation).asLong(0)
+
+  /** Replaces the fault settings (`{}` clears them). */
+  def setFaults(json: String): Unit = {
+    val (status, response) = call("PUT", "/_local/faults", json, Map("Content-Type" -> "application/json"))
+    require(status == 200, s"setting faults failed: $status $response")
+  }
+
+  def stop(): Unit = {
+    process.destroy()
+    if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly()
+  }
+
+  private def call(method: String, path: String, body: String, headers: Map[String, String]): (Int, String) = {
+    val connection = new URL(endpoint + path).openConnection().asInstanceOf[HttpURLConnection]
+    connection.setRequestMethod(method)
+    headers.foreach { case (k, v) => connection.setRequestProperty(k, v) }
+    if (body.nonEmpty) {
+      connection.setDoOutput(true)
+      val out = connection.getOutputStream
+      out.write(body.getBytes(StandardCharsets.UTF_8))
+      out.close()
+    }
+    val status = connection.getResponseCode
+    val stream = if (status >= 400) connection.getErrorStream else connection.getInputStream
+    val text = if (stream == null) "" else new String(readAll(stream), StandardCharsets.UTF_8)
+    connection.disconnect()
+    (status, text)
+  }
+
+  private def readAll(in: java.io.InputStream): Array[Byte] = {
+    val out = new java.io.ByteArrayOutputStream()
+    val buffer = new Array[Byte](8192)
+    var n = in.read(buffer)
+    while (n >= 0) {
+      out.write(buffer, 0, n)
+      n = in.read(buffer)
+    }
+    in.close()
+    out.toByteArray
+  }
+}
+
+object LocalStore {
+  private val Ready = "featurestore-local listening on (http://\\S+)".r
+
+  /** Starts the binary named by the `featurestore.local.binary` system property (set by the Maven build). */
+  def start(): LocalStore = {
+    val binary = new File(sys.props.getOrElse("featurestore.local.binary",
+      sys.error("featurestore.local.binary is not set (run the suites through Maven)")))
+    require(binary.canExecute, s"$binary is missing: build it with cargo build --release -p featurestore-local")
+    val dataDir = Files.createTempDirectory("featurestore-local-").toFile
+    val log = new File(dataDir.getParentFile, dataDir.getName + ".log")
+    val process = new ProcessBuilder(binary.getPath, "--port", "0", "--data-dir", dataDir.getPath)
+      .redirectError(log)
+      .start()
+    val lines = new BufferedReader(new InputStreamReader(process.getInputStream, StandardCharsets.UTF_8))
+    val first = lines.readLine()
+    first match {
+      case Ready(endpoint) => new LocalStore(process, endpoint, dataDir)
+      case _ =>
+        process.destroyForcibly()
+        sys.error(s"featurestore-local did not start (first line: $first; log: $log)")
+    }
+  }
+}

@@ -1,0 +1,73 @@
+package featurestore.spark
+
+import org.apache.logging.log4j.Level
+import org.scalatest.funsuite.AnyFunSuite
+
+/** The JNI bridge itself, on a real JVM (with -Xcheck:jni): constants, error mapping, panics, handles, logs. */
+class NativeBridgeSuite extends AnyFunSuite {
+
+  test("the Scala metric names equal featurestore_core::metrics::METRIC_NAMES, in order") {
+    assert(Native.metricNames().toSeq == Metrics.NativeNames)
+  }
+
+  test("a native panic becomes a FeatureStoreInternalException with its location; the JVM carries on") {
+    val (error, logs) = LogCapture.during("featurestore.native") {
+      intercept[FeatureStoreInternalException](Native.panicForTest("boom 42"))
+    }
+    assert(error.getMessage.startsWith("panic in native code: boom 42 (at rust/jni/src/exports.rs:"), error.getMessage)
+    // The panic is also in the log4j log (the native log bridge), not on stderr.
+    assert(logs.exists(l => l.level == Level.ERROR && l.message.contains("panic: boom 42")), logs)
+    // The library still works after the panic.
+    assert(Native.metricNames().length == Metrics.NativeNames.size)
+    intercept[FeatureStoreInternalException](Native.panicForTest("again"))
+  }
+
+  test("an invalid writer config is a FeatureStoreValidationException listing every problem") {
+    val error = intercept[FeatureStoreValidationException] {
+      Native.validateWriterConfig(
+        """{"featureGroup":"g","maxInFlight":0,"bogus":1,"retry":{"maxAttempts":0},"api":"Fast"}""")
+    }
+    for (problem <- Seq("maxInFlight", "bogus", "retry.maxAttempts", "api")) {
+      assert(error.getMessage.contains(problem), error.getMessage)
+    }
+  }
+
+  test("an unknown feature group is a FeatureStoreServiceException carrying the service's error code") {
+    val store = TestEnv.store
+    val config = s"""{"featureGroup":"no-such-group","client":{"runtimeEndpoint":"${store.endpoint}",""" +
+      s""""controlEndpoint":"${store.endpoint}","region":"us-east-1","accessKeyId":"a","secretAccessKey":"b"}}"""
+    val error = intercept[FeatureStoreServiceException](Native.describeFeatureGroup(config))
+    assert(error.getMessage.contains("ResourceNotFound"), error.getMessage)
+    assert(error.getMessage.contains("DescribeFeatureGroup"), error.getMessage)
+  }
+
+  test("a closed writer refuses calls; close is idempotent; the native handle table forgets it") {
+    val store = TestEnv.store
+    val group = TestEnv.newGroupName("bridge")
+    store.createFeatureGroup(group, "id", "ts", Seq("id" -> "String", "ts" -> "String"))
+    val config = WriteOptions.parse(TestEnv.storeOptions(group)).writerConfigJson(None)
+    val describe = Native.describeFeatureGroup(config)
+    val before = Native.openWriterCount()
+    val writer = Native.openWriter(config, describe)
+    assert(Native.openWriterCount() == before + 1)
+    writer.close()
+    writer.close()
+    assert(Native.openWriterCount() == before)
+    val error = intercept[FeatureStoreInternalException](writer.flush())
+    assert(error.getMessage.contains("closed"))
+  }
+
+  test("a stale handle is refused by the native side, not dereferenced") {
+    val error = intercept[FeatureStoreInternalException](NativeBridge.flush(Long.MaxValue))
+    assert(error.getMessage.contains("writer handle 9223372036854775807 is closed or unknown"), error.getMessage)
+  }
+
+  test("a buffer shorter than the length given is refused") {
+    val buffer = java.nio.ByteBuffer.allocateDirect(16)
+    val error = intercept[FeatureStoreInternalException](NativeBridge.checkSchema("{}", buffer, 17, false))
+    // The describe JSON is checked first: either problem is a refusal, never a read past the buffer.
+    assert(error.getMessage.nonEmpty)
+    val schemaError = intercept[FeatureStoreException](NativeBridge.write(Long.MaxValue, buffer, 17))
+    assert(schemaError.getMessage.contains("exceeds the direct buffer's capacity 16"), schemaError.getMessage)
+  }
+}
