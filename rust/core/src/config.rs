@@ -78,6 +78,18 @@ pub struct ClientConfig {
     pub request_timeout_ms: u64,
     /// Connections kept open per endpoint. Default 256.
     pub max_connections: usize,
+    /// How requests are built and sent. Default `lean`; `sdk` sends through the generated AWS SDK client
+    /// instead (a reference implementation, measured side by side by the `ingest` bench).
+    pub transport: TransportKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// Bodies spliced from encoded records, SigV4 with a cached key, hyper.
+    Lean,
+    /// The generated `aws-sdk-sagemakerfeaturestoreruntime` client.
+    Sdk,
 }
 
 /// Never prints secrets: credentials are shown only as present or absent.
@@ -97,6 +109,7 @@ impl fmt::Debug for ClientConfig {
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("request_timeout_ms", &self.request_timeout_ms)
             .field("max_connections", &self.max_connections)
+            .field("transport", &self.transport)
             .finish()
     }
 }
@@ -181,6 +194,7 @@ impl Default for ClientConfig {
             connect_timeout_ms: 3_000,
             request_timeout_ms: 30_000,
             max_connections: 256,
+            transport: TransportKind::Lean,
         }
     }
 }
@@ -251,18 +265,18 @@ impl WriterConfig {
                 problems.push("targetStores: lists the same store twice".into());
             }
         }
-        if let Some(ttl) = &self.ttl_duration {
-            if ttl.value == 0 {
-                problems.push("ttlDuration.value: must be at least 1".into());
-            }
+        if let Some(ttl) = &self.ttl_duration
+            && ttl.value == 0
+        {
+            problems.push("ttlDuration.value: must be at least 1".into());
         }
         if self.max_in_flight == 0 {
             problems.push("maxInFlight: must be at least 1".into());
         }
-        if let Some(rate) = self.max_records_per_second {
-            if !(rate.is_finite() && rate > 0.0) {
-                problems.push("maxRecordsPerSecond: must be a positive number".into());
-            }
+        if let Some(rate) = self.max_records_per_second
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            problems.push("maxRecordsPerSecond: must be a positive number".into());
         }
         if self.max_queued_records == 0 {
             problems.push("maxQueuedRecords: must be at least 1".into());
@@ -287,10 +301,10 @@ impl ClientConfig {
             ("client.runtimeEndpoint", &self.runtime_endpoint),
             ("client.controlEndpoint", &self.control_endpoint),
         ] {
-            if let Some(endpoint) = endpoint {
-                if let Err(problem) = check_endpoint(endpoint) {
-                    problems.push(format!("{key}: {problem}"));
-                }
+            if let Some(endpoint) = endpoint
+                && let Err(problem) = check_endpoint(endpoint)
+            {
+                problems.push(format!("{key}: {problem}"));
             }
         }
         if self.access_key_id.is_some() != self.secret_access_key.is_some() {
@@ -438,6 +452,7 @@ const CLIENT_KEYS: &[&str] = &[
     "connectTimeoutMs",
     "requestTimeoutMs",
     "maxConnections",
+    "transport",
 ];
 
 const RETRY_KEYS: &[&str] = &["maxAttempts", "maxElapsedMs", "baseDelayMs", "maxDelayMs"];
@@ -492,6 +507,7 @@ fn parse_client(value: Value, problems: &mut Vec<String>) -> Option<ClientConfig
         connect_timeout_ms: reader.or_default("connectTimeoutMs", defaults.connect_timeout_ms),
         request_timeout_ms: reader.or_default("requestTimeoutMs", defaults.request_timeout_ms),
         max_connections: reader.or_default("maxConnections", defaults.max_connections),
+        transport: reader.or_default("transport", defaults.transport),
     };
     reader.finish(CLIENT_KEYS);
     Some(config)
@@ -552,7 +568,7 @@ mod tests {
                           "controlEndpoint": null, "profile": null, "assumeRoleArn": null,
                           "assumeRoleSessionName": null, "accessKeyId": "AKID", "secretAccessKey": "SECRET",
                           "sessionToken": "TOKEN", "connectTimeoutMs": 1000, "requestTimeoutMs": 2000,
-                          "maxConnections": 32 },
+                          "maxConnections": 32, "transport": "sdk" },
               "api": "PutRecord", "batchSize": 10, "targetStores": ["OnlineStore"],
               "ttlDuration": {"unit":"Days","value":7}, "maxInFlight": 16, "maxRecordsPerSecond": 500.5,
               "maxQueuedRecords": 100, "maxQueuedBytes": 65536,
@@ -572,6 +588,7 @@ mod tests {
         );
         assert_eq!(config.max_records_per_second, Some(500.5));
         assert_eq!(config.client.max_connections, 32);
+        assert_eq!(config.client.transport, TransportKind::Sdk);
         assert_eq!(config.client.session_token.as_deref(), Some("TOKEN"));
         assert_eq!(
             config.retry,

@@ -5,7 +5,9 @@
 //! Arrow batch -> [`encode`] (validate + encode each row) -> [`record::EncodedBatch`] -> sink (requests in
 //! flight, retries) -> acknowledged, or [`record::FailedRecord`] with its reason.
 
+pub mod client;
 pub mod config;
+pub mod control;
 pub mod credentials;
 pub mod encode;
 pub mod error;
@@ -18,5 +20,7 @@ pub mod retry;
 pub mod runtime;
 pub mod schema;
 pub mod signing;
+pub mod sink;
+pub mod transport;
 
 pub use error::{Error, ErrorKind, Result, SchemaProblem};

@@ -1,0 +1,91 @@
+//! The control-plane call the driver makes once per job: DescribeFeatureGroup, over the awsJson1_1 protocol
+//! (`POST /`, `X-Amz-Target: SageMaker.DescribeFeatureGroup`), signed by the lean signer. The generated
+//! `aws-sdk-sagemaker` crate would bring hundreds of operations to compile for this one call.
+
+use std::time::Instant;
+
+use http::Method;
+use serde_json::json;
+
+use crate::client::client_for;
+use crate::config::{ClientConfig, RetryConfig};
+use crate::error::{Error, Result};
+use crate::retry::{Backoff, ErrorClass, classify_call};
+use crate::runtime::next_runtime;
+use crate::transport::SendError;
+
+const TARGET: &str = "SageMaker.DescribeFeatureGroup";
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+const OPERATION: &str = "DescribeFeatureGroup";
+
+/// Throttling and faults are retried a few times: the driver's single call should not fail a job on a blip.
+const RETRY: RetryConfig = RetryConfig {
+    max_attempts: 5,
+    max_elapsed_ms: 30_000,
+    base_delay_ms: 100,
+    max_delay_ms: 5_000,
+};
+
+/// Describes a feature group and returns the service's JSON verbatim (for `FeatureGroup::from_describe_json`).
+/// Blocking: call it from a plain thread (the Spark driver), not from an async runtime.
+pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Result<String> {
+    let mut problems = Vec::new();
+    client.validate(&mut problems);
+    if name_or_arn.trim().is_empty() {
+        problems.push("featureGroup: must not be empty".into());
+    }
+    if !problems.is_empty() {
+        return Err(Error::InvalidConfig(problems));
+    }
+    let runtime = next_runtime()?;
+    let client = client_for(&runtime, client)?;
+    let body = json!({ "FeatureGroupName": name_or_arn }).to_string().into_bytes();
+    runtime.block_on(async move {
+        let backoff = Backoff::new(RETRY);
+        let mut rng = fastrand::Rng::new();
+        let started = Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let answer = client
+                .control
+                .send(Method::POST, "/", CONTENT_TYPE, Some(TARGET), body.clone())
+                .await;
+            let error = match answer {
+                Ok(answer) if answer.status == 200 => {
+                    return String::from_utf8(answer.body.to_vec())
+                        .map_err(|_| Error::Internal("DescribeFeatureGroup answered with non-UTF-8 text".into()));
+                }
+                Ok(answer) => {
+                    let (code, message) =
+                        crate::request::parse_error(answer.status, answer.error_type.as_deref(), &answer.body);
+                    let retryable = matches!(
+                        classify_call(answer.status, &code),
+                        ErrorClass::Throttled | ErrorClass::Retryable
+                    );
+                    let error = Error::Service {
+                        operation: OPERATION,
+                        code,
+                        status: answer.status,
+                        message,
+                    };
+                    if !retryable {
+                        return Err(error);
+                    }
+                    error
+                }
+                Err(SendError::Credentials(error)) => return Err(error),
+                Err(SendError::NoAnswer(message)) => Error::Transport {
+                    operation: OPERATION,
+                    message,
+                },
+            };
+            let delay = backoff.delay(attempts, &mut rng);
+            if !backoff.may_retry(attempts, started.elapsed(), delay) {
+                return Err(error);
+            }
+            log::debug!("DescribeFeatureGroup attempt {attempts} failed, retrying in {delay:?}: {error}");
+            tokio::time::sleep(delay).await;
+        }
+    })?
+}

@@ -1,0 +1,150 @@
+//! The writer the JNI bridge drives: Arrow in, every row acknowledged or failed out.
+//!
+//! A [`Writer`] encodes each batch on the caller's thread (validation and encoding are CPU work the caller
+//! pays for, one encoder per column built once per schema) and hands the encoded records to its
+//! [`engine::Engine`], whose tasks on one of the process's I/O runtimes send them. The caller blocks only when the
+//! writer's queue is full, in `flush()` and in `abort()`; nothing calls back into it.
+
+pub mod budget;
+pub mod engine;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+
+use crate::client::client_for;
+use crate::config::WriterConfig;
+use crate::encode::RecordEncoder;
+use crate::error::{Error, Result};
+use crate::metrics::METRIC_COUNT;
+use crate::model::FeatureGroup;
+use crate::record::{EncodedBatch, FailedRecord};
+use crate::runtime::next_runtime;
+use crate::schema::check_schema;
+
+use engine::Engine;
+
+/// Writes rows to one feature group. Not `Sync`: one caller thread at a time (a Spark task).
+#[derive(Debug)]
+pub struct Writer {
+    config: WriterConfig,
+    group: FeatureGroup,
+    /// The encoder of the current input schema, rebuilt when a batch comes with another schema.
+    encoder: Option<(SchemaRef, RecordEncoder)>,
+    /// Rows seen so far: the next batch's first row number.
+    next_row: u64,
+    engine: Engine,
+}
+
+impl Writer {
+    /// Opens a writer. Unless `dryRun` is set, resolves region and credentials (blocking; shared with other
+    /// writers of the same client configuration) so that a configuration problem fails here, not later.
+    pub fn open(config: WriterConfig, group: FeatureGroup) -> Result<Writer> {
+        let mut problems = Vec::new();
+        config.validate(&mut problems);
+        if !problems.is_empty() {
+            return Err(Error::InvalidConfig(problems));
+        }
+        let io = if config.dry_run {
+            None
+        } else {
+            let runtime = next_runtime()?;
+            let client = client_for(&runtime, &config.client)?;
+            Some((runtime, client))
+        };
+        let engine = Engine::start(&config, &group.record_identifier_feature_name, io);
+        log::debug!(
+            "writer opened for {} (api {:?}, batch size {}, max in flight {}, dry run {})",
+            config.feature_group,
+            config.api,
+            config.batch_size,
+            config.max_in_flight,
+            config.dry_run
+        );
+        Ok(Writer {
+            config,
+            group,
+            encoder: None,
+            next_row: 0,
+            engine,
+        })
+    }
+
+    /// Writes the batches of one complete Arrow IPC stream (schema, batches, end of stream). The arrays are
+    /// dropped before this returns.
+    pub fn write_ipc_stream(&mut self, bytes: &[u8]) -> Result<()> {
+        self.check_open()?;
+        let reader = arrow_ipc::reader::StreamReader::try_new(bytes, None)
+            .map_err(|e| Error::Input(format!("not an Arrow IPC stream: {e}")))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| Error::Input(format!("unreadable Arrow IPC batch: {e}")))?;
+            self.write_batch(&batch)?;
+        }
+        Ok(())
+    }
+
+    /// Validates and encodes `batch`, then queues its records (blocking while the queue is full).
+    pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.check_open()?;
+        let schema = batch.schema();
+        let same_schema = matches!(&self.encoder, Some((current, _)) if *current == schema);
+        if !same_schema {
+            check_schema(&self.group, &schema, self.config.ignore_unknown_columns)?;
+            let encoder = RecordEncoder::new(&self.group, &schema, self.config.ignore_unknown_columns)?;
+            self.encoder = Some((schema, encoder));
+        }
+        let Some((_, encoder)) = &self.encoder else {
+            return Err(Error::Internal("no encoder after building one".into()));
+        };
+        let mut encoded = EncodedBatch::default();
+        encoder.encode(batch, self.next_row, &mut encoded);
+        if encoded.row_count() != batch.num_rows() {
+            return Err(Error::Internal(format!(
+                "the encoder returned {} rows for a batch of {}",
+                encoded.row_count(),
+                batch.num_rows()
+            )));
+        }
+        self.next_row += batch.num_rows() as u64;
+        self.engine.submit(encoded)
+    }
+
+    /// Returns when every accepted row is acknowledged or failed; then the latched error, if any.
+    pub fn flush(&mut self) -> Result<()> {
+        self.engine.flush();
+        match self.engine.fatal_error() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops promptly: calls in flight are cancelled and every row not yet acknowledged fails with origin
+    /// `Aborted`. Later writes return [`Error::Aborted`].
+    pub fn abort(&mut self) {
+        self.engine.abort();
+    }
+
+    /// The counters, in [`crate::metrics::METRIC_NAMES`] order.
+    pub fn metrics(&self) -> [i64; METRIC_COUNT] {
+        self.engine.metrics()
+    }
+
+    /// Drains the failed rows collected so far.
+    pub fn take_failed(&mut self) -> Vec<FailedRecord> {
+        self.engine.take_failed()
+    }
+
+    /// Whether `auto` switched to PutRecord because BatchWriteRecord was not permitted.
+    pub fn fell_back_to_put_record(&self) -> bool {
+        self.engine.fell_back_to_put()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.engine.is_aborted() {
+            return Err(Error::Aborted);
+        }
+        match self.engine.fatal_error() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
