@@ -53,18 +53,22 @@ build() {
   (cd "$ROOT" && cargo zigbuild --release --locked -p featurestore-jni --target "$TARGET.$GLIBC" "$@")
 }
 
+# Copies the library without its DWARF line tables (100 MB -> 19 MB): panics still report file:line (compiled in)
+# and backtraces still name functions (the symbol table stays).
+install_stripped() {
+  mkdir -p "$1"
+  objcopy --strip-debug "$built" "$1/libfeaturestore_jni.so.tmp"
+  mv "$1/libfeaturestore_jni.so.tmp" "$1/libfeaturestore_jni.so"
+}
+
 if [ -n "$test_out" ]; then
   build --features test-exports
-  mkdir -p "$test_out"
-  cp "$built" "$test_out/libfeaturestore_jni.so.tmp"
-  mv "$test_out/libfeaturestore_jni.so.tmp" "$test_out/libfeaturestore_jni.so"
+  install_stripped "$test_out"
 fi
 
 # The jar's variant last, so that target/ holds it after the build.
 build
-mkdir -p "$out/native/$OS_ARCH"
-cp "$built" "$out/native/$OS_ARCH/libfeaturestore_jni.so.tmp"
-mv "$out/native/$OS_ARCH/libfeaturestore_jni.so.tmp" "$out/native/$OS_ARCH/libfeaturestore_jni.so"
+install_stripped "$out/native/$OS_ARCH"
 
 # Refuse a library that would not load on glibc 2.17.
 highest="$(objdump -T "$out/native/$OS_ARCH/libfeaturestore_jni.so" | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1)"

@@ -23,13 +23,17 @@ class NativeBridgeSuite extends AnyFunSuite {
   }
 
   test("an invalid writer config is a FeatureStoreValidationException listing every problem") {
-    val error = intercept[FeatureStoreValidationException] {
+    val ranges = intercept[FeatureStoreValidationException] {
       Native.validateWriterConfig(
-        """{"featureGroup":"g","maxInFlight":0,"bogus":1,"retry":{"maxAttempts":0},"api":"Fast"}""")
+        """{"featureGroup":"g","maxInFlight":0,"retry":{"maxAttempts":0},"client":{"connectTimeoutMs":0}}""")
     }
-    for (problem <- Seq("maxInFlight", "bogus", "retry.maxAttempts", "api")) {
-      assert(error.getMessage.contains(problem), error.getMessage)
+    for (problem <- Seq("maxInFlight", "retry.maxAttempts", "client.connectTimeoutMs")) {
+      assert(ranges.getMessage.contains(problem), ranges.getMessage)
     }
+    val shapes = intercept[FeatureStoreValidationException] {
+      Native.validateWriterConfig("""{"featureGroup":"g","bogus":1,"api":"Fast"}""")
+    }
+    assert(shapes.getMessage.contains("bogus: unknown key") && shapes.getMessage.contains("api:"), shapes.getMessage)
   }
 
   test("an unknown feature group is a FeatureStoreServiceException carrying the service's error code") {
@@ -62,12 +66,12 @@ class NativeBridgeSuite extends AnyFunSuite {
     assert(error.getMessage.contains("writer handle 9223372036854775807 is closed or unknown"), error.getMessage)
   }
 
-  test("a buffer shorter than the length given is refused") {
+  test("a buffer shorter than the length given is refused, never read past its end") {
     val buffer = java.nio.ByteBuffer.allocateDirect(16)
-    val error = intercept[FeatureStoreInternalException](NativeBridge.checkSchema("{}", buffer, 17, false))
-    // The describe JSON is checked first: either problem is a refusal, never a read past the buffer.
-    assert(error.getMessage.nonEmpty)
-    val schemaError = intercept[FeatureStoreException](NativeBridge.write(Long.MaxValue, buffer, 17))
-    assert(schemaError.getMessage.contains("exceeds the direct buffer's capacity 16"), schemaError.getMessage)
+    val error = intercept[FeatureStoreInternalException](NativeBridge.write(Long.MaxValue, buffer, 17))
+    assert(error.getMessage == "native bridge misuse: length 17 exceeds the direct buffer's capacity 16",
+      error.getMessage)
+    val heap = intercept[FeatureStoreException](NativeBridge.write(Long.MaxValue, java.nio.ByteBuffer.allocate(16), 1))
+    assert(heap.getMessage.nonEmpty) // a heap buffer has no address: refused as well
   }
 }

@@ -1,0 +1,322 @@
+//! The `Java_*` exports of `featurestore.spark.NativeBridge`: each converts its arguments, calls one
+//! `featurestore_core` function, and converts the result. Every one goes through [`call`].
+//!
+//! Data crosses once per batch as one Arrow IPC stream in a direct `ByteBuffer`, read in place; config once
+//! per writer as one JSON blob; metrics come back as one `long[]` in `METRIC_NAMES` order; failed rows come
+//! back as JSON lines.
+
+use std::io::Cursor;
+
+use arrow_ipc::reader::StreamReader;
+use arrow_schema::Schema;
+use featurestore_core::config::WriterConfig;
+use featurestore_core::control::describe_feature_group;
+use featurestore_core::metrics::METRIC_NAMES;
+use featurestore_core::model::FeatureGroup;
+use featurestore_core::schema::check_schema;
+use featurestore_core::sink::Writer;
+use jni::objects::{JByteArray, JByteBuffer, JClass, JLongArray, JObject, JObjectArray, JString};
+use jni::sys::{jboolean, jint, jlong};
+use jni::{Env, EnvUnowned, jni_str};
+
+use crate::call::{BridgeError, BridgeResult, call};
+use crate::handles::HandleTable;
+use crate::log_bridge;
+
+/// The writers the JVM holds handles to (see [`HandleTable`] for who owns what).
+static WRITERS: HandleTable<Writer> = HandleTable::new("writer");
+
+/// Driver: DescribeFeatureGroup with the job's credentials and endpoint. Takes the whole writer config (so that
+/// every config problem is reported here, on the driver, before any task) and returns the service's JSON
+/// verbatim, after checking that the definitions are usable.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_describeFeatureGroup<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    writer_config_json: JString<'local>,
+) -> JObject<'local> {
+    call(&mut env, |env| {
+        let config = WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
+        let describe_json = describe_feature_group(&config.client, &config.feature_group)?;
+        FeatureGroup::from_describe_json(&describe_json)?;
+        Ok(JObject::from(env.new_string(describe_json)?))
+    })
+}
+
+/// Driver: checks a writer config (strictly, every problem at once) without using it.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_validateWriterConfig<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    writer_config_json: JString<'local>,
+) {
+    call(&mut env, |env| {
+        WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
+        Ok(())
+    })
+}
+
+/// Driver: checks a DataFrame's schema (a schema-only Arrow IPC stream) against the feature group; a
+/// validation exception lists every problem.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_checkSchema<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    describe_json: JString<'local>,
+    schema_ipc: JByteBuffer<'local>,
+    length: jint,
+    ignore_unknown_columns: jboolean,
+) {
+    call(&mut env, |env| {
+        let group = FeatureGroup::from_describe_json(&read_string(env, &describe_json)?)?;
+        let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
+        check_schema(&group, &schema, ignore_unknown_columns)?;
+        Ok(())
+    })
+}
+
+/// Executor: opens a writer for one task. Returns its handle, owned by the Java `NativeWriter`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_openWriter<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    writer_config_json: JString<'local>,
+    describe_json: JString<'local>,
+) -> jlong {
+    call(&mut env, |env| {
+        let config = WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
+        let group = FeatureGroup::from_describe_json(&read_string(env, &describe_json)?)?;
+        Ok(WRITERS.insert(Writer::open(config, group)?))
+    })
+}
+
+/// Executor: hands one complete Arrow IPC stream (`length` bytes at the start of the direct buffer) to the
+/// writer. Blocks while the writer's queue is full; returns an error latched by the writer since the last call.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_write<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    ipc_stream: JByteBuffer<'local>,
+    length: jint,
+) {
+    call(&mut env, |env| {
+        let bytes = direct_bytes(env, &ipc_stream, length)?;
+        WRITERS.with(handle, |writer| Ok(writer.write_ipc_stream(bytes)?))
+    })
+}
+
+/// Executor: returns once every accepted row is acknowledged or failed.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_flush<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    call(&mut env, |_env| {
+        WRITERS.with(handle, |writer| Ok(writer.flush()?))
+    })
+}
+
+/// Executor: stops promptly; rows not yet acknowledged are failed (origin `Aborted`).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_abort<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    call(&mut env, |_env| {
+        WRITERS.with(handle, |writer| {
+            writer.abort();
+            Ok(())
+        })
+    })
+}
+
+/// The writer's counters, in `METRIC_NAMES` order.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_metrics<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> JLongArray<'local> {
+    call(&mut env, |env| {
+        let values = WRITERS.with(handle, |writer| Ok(writer.metrics()))?;
+        let array = JLongArray::new(env, values.len())?;
+        array.set_region(env, 0, &values)?;
+        Ok(array)
+    })
+}
+
+/// Drains the writer's failed rows as JSON lines (one `FailedRecord` per line); `null` when there are none.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_takeFailed<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> JByteArray<'local> {
+    call(&mut env, |env| {
+        let failed = WRITERS.with(handle, |writer| Ok(writer.take_failed()))?;
+        if failed.is_empty() {
+            return Ok(JByteArray::default());
+        }
+        let mut lines = Vec::with_capacity(failed.len() * 256);
+        for record in &failed {
+            serde_json::to_writer(&mut lines, record)
+                .map_err(|e| BridgeError::Contract(format!("a failed record did not serialize: {e}")))?;
+            lines.push(b'\n');
+        }
+        Ok(env.byte_array_from_slice(&lines)?)
+    })
+}
+
+/// Drops the writer (closing twice is harmless).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_close<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    call(&mut env, |_env| {
+        drop(WRITERS.remove(handle));
+        Ok(())
+    })
+}
+
+/// Writers not closed yet, in this process (tests check that every path closes its writer).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_openWriterCount<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> jint {
+    call(&mut env, |_env| {
+        Ok(jint::try_from(WRITERS.len()).unwrap_or(jint::MAX))
+    })
+}
+
+/// `featurestore_core::metrics::METRIC_NAMES`, for the test that the Scala constant equals it.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_metricNames<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JObjectArray<'local> {
+    call(&mut env, |env| {
+        string_array(env, METRIC_NAMES.iter().map(|name| name.to_string()))
+    })
+}
+
+/// Takes up to `max` queued native log records as a flat array of triples: level (`"1"` error .. `"5"`
+/// trace), target, message.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_drainLog<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    max: jint,
+) -> JObjectArray<'local> {
+    call(&mut env, |env| {
+        let lines = log_bridge::drain(usize::try_from(max).unwrap_or(0));
+        string_array(
+            env,
+            lines.into_iter().flat_map(|line| {
+                [
+                    log_bridge::level_number(line.level).to_string(),
+                    line.target,
+                    line.message,
+                ]
+            }),
+        )
+    })
+}
+
+/// Sets the most verbose native level queued for the JVM: 0 off, 1 error .. 5 trace.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_setLogLevel<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    level: jint,
+) {
+    call(&mut env, |_env| {
+        log_bridge::set_level(level);
+        Ok(())
+    })
+}
+
+/// Test-only (built into the test variant of the library): panics with `message`, so that the tests can
+/// check the panic becomes a `FeatureStoreInternalException` and the JVM carries on.
+#[cfg(feature = "test-exports")]
+#[unsafe(no_mangle)]
+#[allow(clippy::panic)] // the point of this export
+pub extern "system" fn Java_featurestore_spark_NativeBridge_panicForTest<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    message: JString<'local>,
+) {
+    call(&mut env, |env| -> BridgeResult<()> {
+        let message = read_string(env, &message)?;
+        panic!("{message}")
+    })
+}
+
+fn read_string(env: &mut Env<'_>, string: &JString<'_>) -> BridgeResult<String> {
+    if string.is_null() {
+        return Err(BridgeError::Contract("a string argument is null".into()));
+    }
+    Ok(string.mutf8_chars(env)?.to_string())
+}
+
+/// The first `length` bytes of a direct `ByteBuffer`, read in place (no copy).
+fn direct_bytes<'buffer>(
+    env: &mut Env<'_>,
+    buffer: &'buffer JByteBuffer<'_>,
+    length: jint,
+) -> BridgeResult<&'buffer [u8]> {
+    if buffer.is_null() {
+        return Err(BridgeError::Contract("the buffer is null".into()));
+    }
+    let length = usize::try_from(length)
+        .map_err(|_| BridgeError::Contract(format!("negative buffer length {length}")))?;
+    let capacity = env.get_direct_buffer_capacity(buffer)?;
+    if length > capacity {
+        return Err(BridgeError::Contract(format!(
+            "length {length} exceeds the direct buffer's capacity {capacity}"
+        )));
+    }
+    if length == 0 {
+        return Ok(&[]);
+    }
+    let address = env.get_direct_buffer_address(buffer)?;
+    // SAFETY: `address` is the start of the direct buffer's `capacity` bytes (checked >= `length`, and
+    // non-null since get_direct_buffer_address errs on null). The memory belongs to the ByteBuffer object,
+    // which stays reachable for the whole native call because it is one of the call's arguments; the slice
+    // borrows `buffer`, so it cannot outlive the call. The Java side does not touch the buffer while the call
+    // runs (a writer is used from one task thread), so the bytes do not change under us.
+    Ok(unsafe { std::slice::from_raw_parts(address, length) })
+}
+
+/// The schema of a schema-only (or any) Arrow IPC stream.
+fn read_ipc_schema(bytes: &[u8]) -> BridgeResult<Schema> {
+    let reader = StreamReader::try_new(Cursor::new(bytes), None).map_err(|e| {
+        BridgeError::Core(featurestore_core::Error::Input(format!(
+            "the schema's Arrow IPC stream is invalid: {e}"
+        )))
+    })?;
+    Ok(reader.schema().as_ref().clone())
+}
+
+fn string_array<'local>(
+    env: &mut Env<'local>,
+    strings: impl IntoIterator<Item = String>,
+) -> BridgeResult<JObjectArray<'local>> {
+    let strings: Vec<String> = strings.into_iter().collect();
+    let array = env.new_object_array(
+        jint::try_from(strings.len()).map_err(|_| BridgeError::Contract("too many strings".into()))?,
+        jni_str!("java/lang/String"),
+        JObject::null(),
+    )?;
+    for (index, string) in strings.iter().enumerate() {
+        let element = env.new_string(string)?;
+        array.set_element(env, index, &element)?;
+        env.delete_local_ref(element);
+    }
+    Ok(array)
+}
