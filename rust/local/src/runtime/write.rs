@@ -1,0 +1,235 @@
+//! PutRecord and BatchWriteRecord: check the call, check each record against its group, then apply the
+//! accepted records to the online store (latest event time wins) and the offline store (every record).
+//!
+//! BatchWriteRecord fails as a whole only for what the service rejects before looking at records (malformed
+//! JSON, the model's constraints, throttling, permissions). An entry for an unknown feature group or a record
+//! that breaks its group's rules becomes an item of `Errors`; the other entries are written.
+
+use std::sync::Arc;
+
+use crate::app::App;
+use crate::control_plane::wire::TtlDuration;
+use crate::error::{ErrorCode, ServiceError};
+use crate::model::constraints::Constraints;
+use crate::model::feature_group::{FeatureGroup, ttl_seconds};
+use crate::model::operation::Operation;
+use crate::runtime::wire::{BatchWriteError, BatchWriteRecordIn, BatchWriteRecordOut, PutRecordIn};
+use crate::runtime::{not_found_message, parse_body, validate, validation};
+use crate::store::online::OnlineWrite;
+use crate::store::record::ValidRecord;
+use crate::store::{Group, now_seconds};
+
+pub const MAX_BATCH_ENTRIES: usize = 25;
+
+/// A record that passed every rule, with where it goes.
+struct Accepted<'r> {
+    group: Arc<Group>,
+    record: ValidRecord<'r>,
+    online: bool,
+    offline: bool,
+    expires_at: Option<f64>,
+}
+
+pub fn put_record(app: &App, group_name: &str, body: &[u8]) -> Result<Vec<u8>, ServiceError> {
+    let input: PutRecordIn<'_> = parse_body(body)?;
+    let mut c = Constraints::new();
+    validate::check_group_name(&mut c, "featureGroupName", Some(group_name));
+    validate::check_record(&mut c, "record", input.record.as_ref());
+    validate::check_target_stores(&mut c, "targetStores", input.target_stores.as_ref());
+    validate::check_ttl(&mut c, "ttlDuration", input.ttl_duration.as_ref());
+    c.finish().map_err(validation)?;
+    app.faults.admit_records(Operation::PutRecord, 1)?;
+
+    let accepted = (|| {
+        let group = app
+            .store
+            .resolve(group_name)
+            .ok_or_else(|| validation(not_found_message(group_name)))?;
+        let record = validate::record(&group.definition, input.record.as_deref().unwrap_or_default())
+            .map_err(validation)?;
+        let (online, offline) =
+            validate::target_stores(&group.definition, input.target_stores.as_deref()).map_err(validation)?;
+        let expires_at = expiry(&group.definition, &record, input.ttl_duration.as_ref(), None);
+        Ok(Accepted {
+            group,
+            record,
+            online,
+            offline,
+            expires_at,
+        })
+    })();
+    match accepted {
+        Ok(accepted) => {
+            apply(app, std::slice::from_ref(&accepted));
+            app.stats.records_written(Operation::PutRecord, 1);
+            Ok(Vec::new())
+        }
+        Err(error) => {
+            app.stats.records_rejected(1);
+            Err(error)
+        }
+    }
+}
+
+pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceError> {
+    let input: BatchWriteRecordIn<'_> = parse_body(body)?;
+    let mut c = Constraints::new();
+    if c.required("entries", input.entries.as_ref())
+        && let Some(entries) = &input.entries
+    {
+        let shown = format!("[{} entries]", entries.len());
+        c.count("entries", &shown, entries.len(), 1, MAX_BATCH_ENTRIES);
+        for (i, entry) in entries.iter().enumerate() {
+            let path = format!("entries.{}.member", i + 1);
+            validate::check_group_name(
+                &mut c,
+                &format!("{path}.featureGroupName"),
+                entry.feature_group_name.as_deref(),
+            );
+            validate::check_record(&mut c, &format!("{path}.record"), entry.record.as_ref());
+            validate::check_target_stores(
+                &mut c,
+                &format!("{path}.targetStores"),
+                entry.target_stores.as_ref(),
+            );
+            validate::check_ttl(
+                &mut c,
+                &format!("{path}.ttlDuration"),
+                entry.ttl_duration.as_ref(),
+            );
+        }
+    }
+    validate::check_ttl(&mut c, "ttlDuration", input.ttl_duration.as_ref());
+    c.finish().map_err(validation)?;
+    let entries = input.entries.as_deref().unwrap_or_default();
+    app.faults
+        .admit_records(Operation::BatchWriteRecord, entries.len())?;
+
+    let mut accepted = Vec::with_capacity(entries.len());
+    let mut errors = Vec::new();
+    let mut unprocessed = Vec::new();
+    // Entries of one call usually share a group: resolve each name once.
+    let mut resolved: Option<(&str, Option<Arc<Group>>)> = None;
+    for entry in entries {
+        if app.faults.unprocessed_entry(Operation::BatchWriteRecord) {
+            unprocessed.push(entry);
+            continue;
+        }
+        let name: &str = entry.feature_group_name.as_deref().unwrap_or_default();
+        let group = match &resolved {
+            Some((last, group)) if *last == name => group.clone(),
+            _ => {
+                let group = app.store.resolve(name);
+                resolved = Some((name, group.clone()));
+                group
+            }
+        };
+        let Some(group) = group else {
+            errors.push(BatchWriteError {
+                entry,
+                error_code: ErrorCode::ResourceNotFound.as_str(),
+                error_message: not_found_message(name),
+            });
+            continue;
+        };
+        let checked = validate::record(&group.definition, entry.record.as_deref().unwrap_or_default())
+            .and_then(|record| {
+                let stores = validate::target_stores(&group.definition, entry.target_stores.as_deref())?;
+                Ok((record, stores))
+            });
+        match checked {
+            Ok((record, (online, offline))) => {
+                let expires_at = expiry(
+                    &group.definition,
+                    &record,
+                    entry.ttl_duration.as_ref(),
+                    input.ttl_duration.as_ref(),
+                );
+                accepted.push(Accepted {
+                    group,
+                    record,
+                    online,
+                    offline,
+                    expires_at,
+                });
+            }
+            Err(message) => errors.push(BatchWriteError {
+                entry,
+                error_code: ErrorCode::ValidationError.as_str(),
+                error_message: message,
+            }),
+        }
+    }
+    apply(app, &accepted);
+
+    app.stats
+        .records_written(Operation::BatchWriteRecord, accepted.len() as u64);
+    app.stats.records_rejected(errors.len() as u64);
+    app.stats.records_unprocessed(unprocessed.len() as u64);
+    if !errors.is_empty() {
+        app.stats.entry_errors(errors.iter().map(|e| e.error_code));
+    }
+    let output = BatchWriteRecordOut {
+        errors,
+        unprocessed_entries: unprocessed,
+    };
+    serde_json::to_vec(&output).map_err(|e| ServiceError::new(ErrorCode::InternalFailure, e.to_string()))
+}
+
+/// ExpiresAt = EventTime + TtlDuration, the record's own TtlDuration first, then the call's, then the group's.
+fn expiry(
+    group: &FeatureGroup,
+    record: &ValidRecord<'_>,
+    own: Option<&TtlDuration>,
+    call: Option<&TtlDuration>,
+) -> Option<f64> {
+    let ttl = own
+        .or(call)
+        .and_then(ttl_seconds)
+        .or_else(|| group.online.as_ref().and_then(|online| online.ttl_seconds))?;
+    Some(record.event_time + ttl)
+}
+
+/// Writes accepted records, taking each group's locks once per run of records of that group.
+fn apply(app: &App, accepted: &[Accepted<'_>]) {
+    let now = now_seconds();
+    let api_invocation_millis = (now * 1000.0) as i64;
+    let mut start = 0;
+    while start < accepted.len() {
+        let group = &accepted[start].group;
+        let run_len = accepted[start..]
+            .iter()
+            .take_while(|a| Arc::ptr_eq(&a.group, group))
+            .count();
+        let run = &accepted[start..start + run_len];
+        if let Some(online) = &group.online {
+            let writes: Vec<OnlineWrite<'_, '_>> = run
+                .iter()
+                .filter(|a| a.online)
+                .map(|a| OnlineWrite {
+                    record: &a.record,
+                    expires_at: a.expires_at,
+                })
+                .collect();
+            if !writes.is_empty() {
+                online.put_all(&writes, now);
+                if online.wants_flush() {
+                    app.flush_wanted.notify_one();
+                }
+            }
+        }
+        if let Some(offline) = &group.offline
+            && run.iter().any(|a| a.offline)
+        {
+            let buffered = offline.append(
+                run.iter().filter(|a| a.offline).map(|a| &a.record),
+                false,
+                api_invocation_millis,
+            );
+            if buffered >= app.offline_flush_rows {
+                app.flush_wanted.notify_one();
+            }
+        }
+        start += run_len;
+    }
+}
