@@ -21,6 +21,8 @@ mod text;
 mod time;
 mod value;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use arrow_array::RecordBatch;
 use arrow_buffer::NullBuffer;
 use arrow_schema::Schema;
@@ -39,6 +41,9 @@ pub const MAX_VALUE_BYTES: usize = 358_400;
 pub const MAX_RECORD_BYTES: usize = 358_400;
 /// 2 KB: the largest record identifier the service takes (same page).
 pub const MAX_RECORD_IDENTIFIER_BYTES: usize = 2_048;
+
+/// The most one batch reserves up front (the buffer still grows past it when the records need it).
+const MAX_RESERVE_BYTES: usize = 64 << 20;
 
 /// Stable ids of the rules a row can break on the client (`FailureReason::code` with
 /// `FailureOrigin::Client`).
@@ -66,21 +71,36 @@ pub struct RecordEncoder {
     columns: Vec<PlannedColumn>,
     /// Columns of the schema, features or not: a batch with another count does not match.
     column_count: usize,
-    /// A guess of a record's encoded size, to reserve the buffer once per batch.
-    estimated_record_bytes: usize,
+    /// Bytes per encoded record, learnt from the batches encoded so far (a static guess before the
+    /// first): the buffer is reserved once per batch, since growing it mid-batch copies everything
+    /// written so far.
+    record_bytes_estimate: AtomicUsize,
 }
 
-/// A feature column with the constant JSON text around its values.
+/// A feature column with the constant JSON text that leads to each of its values. The text that closes a
+/// value, the comma and the next feature's header are precomputed as one "lead", so writing a value costs
+/// one copy of constant text plus the value itself.
 #[derive(Debug)]
 struct PlannedColumn {
     plan: ColumnPlan,
     name: String,
-    /// `,{"FeatureName":"<name>","ValueAsString":"` (or `...,"ValueAsStringList":[`); the leading comma
-    /// is skipped for a record's first value.
-    prefix: Vec<u8>,
-    /// `"}` or `]}`.
-    suffix: &'static [u8],
+    /// `ValueAsStringList` rather than `ValueAsString`.
+    is_collection: bool,
+    /// `[{"FeatureName":"<name>","ValueAsString":"` (or `...,"ValueAsStringList":[`): the record's first value.
+    lead_first: Lead,
+    /// `"},` + the header: after a scalar value.
+    lead_after_scalar: Lead,
+    /// `]},` + the header: after a collection value.
+    lead_after_collection: Lead,
 }
+
+/// Constant text written before a value.
+#[derive(Debug)]
+struct Lead(Vec<u8>);
+
+/// The text that closes a record after its last value.
+const CLOSE_AFTER_SCALAR: &[u8] = b"\"}]";
+const CLOSE_AFTER_COLLECTION: &[u8] = b"]}]";
 
 impl RecordEncoder {
     /// Plans the encoding of `schema`'s columns; fails with [`crate::Error::Schema`] listing every problem
@@ -91,41 +111,39 @@ impl RecordEncoder {
             .into_iter()
             .map(|plan| {
                 let name = schema.field(plan.index).name().clone();
-                let mut prefix = br#",{"FeatureName":""#.to_vec();
-                text::write_escaped(&mut prefix, &name);
-                let suffix: &'static [u8] = match plan.value {
-                    ValuePlan::Collection { .. } => {
-                        prefix.extend_from_slice(br#"","ValueAsStringList":["#);
-                        b"]}"
-                    }
-                    ValuePlan::Scalar(_) | ValuePlan::AlwaysNull => {
-                        prefix.extend_from_slice(br#"","ValueAsString":""#);
-                        b"\"}"
-                    }
-                };
+                let is_collection = matches!(plan.value, ValuePlan::Collection { .. });
+                let mut header = br#"{"FeatureName":""#.to_vec();
+                text::write_escaped(&mut header, &name);
+                header.extend_from_slice(if is_collection {
+                    br#"","ValueAsStringList":["#
+                } else {
+                    br#"","ValueAsString":""#
+                });
                 PlannedColumn {
                     plan,
                     name,
-                    prefix,
-                    suffix,
+                    is_collection,
+                    lead_first: Lead([b"[".as_slice(), &header].concat()),
+                    lead_after_scalar: Lead([b"\"},".as_slice(), &header].concat()),
+                    lead_after_collection: Lead([b"]},".as_slice(), &header].concat()),
                 }
             })
             .collect();
-        let estimated_record_bytes = 2 + columns
+        let first_guess = 2 + columns
             .iter()
-            .map(|c| c.prefix.len() + c.suffix.len() + 12)
+            .map(|c| c.lead_after_scalar.0.len() + 32)
             .sum::<usize>();
         Ok(RecordEncoder {
             columns,
             column_count: schema.fields().len(),
-            estimated_record_bytes,
+            record_bytes_estimate: AtomicUsize::new(first_guess),
         })
     }
 
     /// Encodes every row of `batch` (rows numbered from `first_row`) into `out`: each row ends up in
     /// `out.records()` as the JSON text of its `Record` array, or in `out.failed()` with its reason.
     pub fn encode(&self, batch: &RecordBatch, first_row: u64, out: &mut EncodedBatch) {
-        let mut writers = match self.column_writers(batch) {
+        let (mut writers, always_null) = match self.column_writers(batch) {
             Ok(writers) => writers,
             Err(mismatch) => {
                 for row in 0..batch.num_rows() {
@@ -134,9 +152,14 @@ impl RecordEncoder {
                 return;
             }
         };
-        out.buffer_mut()
-            .reserve(batch.num_rows() * self.estimated_record_bytes);
-        for row in 0..batch.num_rows() {
+        let rows = batch.num_rows();
+        let estimate = self.record_bytes_estimate.load(Ordering::Relaxed);
+        // An eighth more than expected, so a batch slightly larger than the last does not grow the buffer;
+        // capped, so one batch of huge records does not make every later batch reserve gigabytes.
+        let reserve = rows.saturating_mul(estimate + estimate / 8);
+        out.buffer_mut().reserve(reserve.min(MAX_RESERVE_BYTES));
+        let (bytes_before, records_before) = (out.encoded_bytes(), out.records().len());
+        for row in 0..rows {
             let start = out.buffer_mut().len();
             match write_record(&mut writers, row, out.buffer_mut()) {
                 Ok(()) => out.commit_record(first_row + row as u64, start),
@@ -144,6 +167,7 @@ impl RecordEncoder {
                     out.rollback_record(start);
                     out.push_failed(failure::failed_record(
                         &writers,
+                        &always_null,
                         row,
                         first_row + row as u64,
                         failure,
@@ -151,13 +175,20 @@ impl RecordEncoder {
                 }
             }
         }
+        let records = out.records().len() - records_before;
+        if records > 0 {
+            let average = (out.encoded_bytes() - bytes_before).div_ceil(records);
+            self.record_bytes_estimate.store(average, Ordering::Relaxed);
+        }
     }
 
-    /// One typed encoder per feature column of `batch`, or why the batch does not fit this encoder.
+    /// One typed encoder per feature column of `batch` (and the names of `Null`-typed feature columns,
+    /// which never have a value), or why the batch does not fit this encoder.
+    #[allow(clippy::type_complexity)]
     fn column_writers<'a>(
         &'a self,
         batch: &'a RecordBatch,
-    ) -> std::result::Result<Vec<ColumnWriter<'a>>, failure::SchemaMismatch> {
+    ) -> std::result::Result<(Vec<ColumnWriter<'a>>, Vec<&'a str>), failure::SchemaMismatch> {
         let schema = batch.schema_ref();
         if schema.fields().len() != self.column_count {
             return Err(failure::SchemaMismatch::column_count(
@@ -166,6 +197,7 @@ impl RecordEncoder {
             ));
         }
         let mut writers = Vec::with_capacity(self.columns.len());
+        let mut always_null = Vec::new();
         for column in &self.columns {
             let field = schema.field(column.plan.index);
             let array = batch.column(column.plan.index).as_ref();
@@ -173,11 +205,7 @@ impl RecordEncoder {
             let encoder = match column.plan.value {
                 _ if !matches => None,
                 ValuePlan::AlwaysNull => {
-                    writers.push(ColumnWriter {
-                        column,
-                        nulls: None,
-                        encoder: None,
-                    });
+                    always_null.push(column.name.as_str());
                     continue;
                 }
                 ValuePlan::Scalar(format) => scalar::make_scalar_encoder(array, format),
@@ -194,21 +222,43 @@ impl RecordEncoder {
                 ));
             };
             writers.push(ColumnWriter {
-                column,
+                encoder,
                 nulls: array.logical_nulls(),
-                encoder: Some(encoder),
+                leads: [
+                    &column.lead_first.0,
+                    &column.lead_after_scalar.0,
+                    &column.lead_after_collection.0,
+                ],
+                lead_after: if column.is_collection { 2 } else { 1 },
+                size_limit: if column.plan.role == Role::RecordIdentifier {
+                    MAX_RECORD_IDENTIFIER_BYTES
+                } else {
+                    MAX_VALUE_BYTES
+                },
+                name_bytes: column.name.len(),
+                role: column.plan.role,
+                column,
             });
         }
-        Ok(writers)
+        Ok((writers, always_null))
     }
 }
 
-/// A feature column of one batch: its null buffer and typed encoder (`None` for a `Null`-typed column,
-/// which never has a value).
+/// A feature column of one batch, with what the row loop needs at hand.
 struct ColumnWriter<'a> {
-    column: &'a PlannedColumn,
+    encoder: Box<dyn ValueEncoder + 'a>,
     nulls: Option<NullBuffer>,
-    encoder: Option<Box<dyn ValueEncoder + 'a>>,
+    /// The text before a value, indexed by what the record had so far: nothing (0), a scalar last (1), a
+    /// collection last (2).
+    leads: [&'a [u8]; 3],
+    /// The index into the next column's `leads` after a value of this column.
+    lead_after: usize,
+    /// The largest value the service takes for this column, in bytes.
+    size_limit: usize,
+    /// What the feature's name adds to the record's size.
+    name_bytes: usize,
+    role: Role,
+    column: &'a PlannedColumn,
 }
 
 /// Appends row `row`'s `Record` array to `out`, or says which rule it breaks (what was written is then
@@ -219,16 +269,12 @@ fn write_record(
     row: usize,
     out: &mut Vec<u8>,
 ) -> std::result::Result<(), RowFailure> {
-    out.push(b'[');
     let mut record_bytes = 0;
-    let mut first = true;
+    // Which lead comes next: 0 before the first value, then what the last value was.
+    let mut lead = 0;
     for (index, writer) in writers.iter_mut().enumerate() {
-        let role = writer.column.plan.role;
-        let Some(encoder) = writer.encoder.as_mut() else {
-            continue;
-        };
         if writer.nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
-            match role {
+            match writer.role {
                 Role::Feature => continue,
                 Role::RecordIdentifier => {
                     return Err(RowFailure::at(index, RowFailureKind::NullRecordIdentifier));
@@ -238,25 +284,30 @@ fn write_record(
                 }
             }
         }
-        let prefix = &writer.column.prefix[usize::from(first)..];
-        out.extend_from_slice(prefix);
-        let size = encoder
-            .encode(row, out)
-            .map_err(|error| RowFailure::at(index, RowFailureKind::Value(error)))?;
-        if size > MAX_VALUE_BYTES {
-            return Err(RowFailure::at(index, RowFailureKind::ValueTooLarge { size }));
-        }
-        if role == Role::RecordIdentifier && size > MAX_RECORD_IDENTIFIER_BYTES {
+        out.extend_from_slice(writer.leads[lead]);
+        let size = match writer.encoder.encode(row, out) {
+            Ok(size) => size,
+            Err(error) => return Err(RowFailure::at(index, RowFailureKind::Value(error))),
+        };
+        if size > writer.size_limit {
             return Err(RowFailure::at(
                 index,
-                RowFailureKind::RecordIdentifierTooLarge { size },
+                if writer.role == Role::RecordIdentifier {
+                    RowFailureKind::RecordIdentifierTooLarge { size }
+                } else {
+                    RowFailureKind::ValueTooLarge { size }
+                },
             ));
         }
-        out.extend_from_slice(writer.column.suffix);
-        record_bytes += writer.column.name.len() + size;
-        first = false;
+        record_bytes += writer.name_bytes + size;
+        lead = writer.lead_after;
     }
-    out.push(b']');
+    out.extend_from_slice(match lead {
+        // Unreachable with a planned schema (the record identifier is always written), but still JSON.
+        0 => b"[]",
+        1 => CLOSE_AFTER_SCALAR,
+        _ => CLOSE_AFTER_COLLECTION,
+    });
     if record_bytes > MAX_RECORD_BYTES {
         return Err(RowFailure::record(RowFailureKind::RecordTooLarge {
             size: record_bytes,

@@ -135,7 +135,7 @@ impl ValueEncoder for CollectionEncoder<'_> {
         {
             return Err(ValueError::VectorDimension {
                 expected: dimension,
-                actual: elements.len(),
+                actual: u32::try_from(elements.len()).unwrap_or(u32::MAX),
             });
         }
         if self.set {
@@ -149,7 +149,9 @@ impl ValueEncoder for CollectionEncoder<'_> {
                 .as_ref()
                 .is_some_and(|nulls| nulls.is_null(element))
             {
-                return Err(ValueError::NullElement { element: position });
+                return Err(ValueError::NullElement {
+                    element: u32::try_from(position).unwrap_or(u32::MAX),
+                });
             }
             let element_start = out.len();
             if position > 0 {
@@ -160,8 +162,8 @@ impl ValueEncoder for CollectionEncoder<'_> {
             let size = self.elements.encode(element, out)?;
             if size > MAX_VALUE_BYTES {
                 return Err(ValueError::ElementTooLarge {
-                    element: position,
-                    size,
+                    element: u32::try_from(position).unwrap_or(u32::MAX),
+                    size: u32::try_from(size).unwrap_or(u32::MAX),
                 });
             }
             let text = text_start..out.len();

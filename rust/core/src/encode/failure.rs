@@ -42,18 +42,21 @@ impl RowFailure {
 /// The failed record of input row `row` (index `index` in its batch).
 pub(super) fn failed_record(
     writers: &[ColumnWriter<'_>],
+    always_null: &[&str],
     index: usize,
     row: u64,
     failure: RowFailure,
 ) -> FailedRecord {
     let mut values = Map::new();
     let mut record_identifier = None;
+    for name in always_null {
+        values.insert(name.to_string(), Value::Null);
+    }
     for writer in writers {
-        let value = match &writer.encoder {
-            Some(encoder) if !writer.nulls.as_ref().is_some_and(|n| n.is_null(index)) => {
-                encoder.render(index)
-            }
-            _ => Value::Null,
+        let value = if writer.nulls.as_ref().is_some_and(|n| n.is_null(index)) {
+            Value::Null
+        } else {
+            writer.encoder.render(index)
         };
         if writer.column.plan.role == Role::RecordIdentifier
             && let Value::String(text) = &value
@@ -89,7 +92,7 @@ fn describe(
         .unwrap_or_default();
     // The value as shown in messages: short, and marked as one element of a collection when it is.
     let shown = || {
-        let rendered = column.and_then(|w| w.encoder.as_ref()).map(|e| e.render(index));
+        let rendered = column.map(|w| w.encoder.render(index));
         match rendered {
             Some(Value::String(text)) => format!("'{}'", shorten(&text)),
             Some(list @ Value::Array(_)) => format!("an element of {}", shorten(&list.to_string())),

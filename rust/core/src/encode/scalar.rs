@@ -1,6 +1,6 @@
 //! Encoders of scalar values, one per (Arrow type family, text format), chosen once per batch.
 //!
-//! Numbers go through `itoa` and `ryu` (shortest round-trip text: an f32 is written as the shortest text
+//! Integers are written digit by digit, floats through `zmij` (shortest round-trip text: an f32 is written as the shortest text
 //! that reads back as that f32, not as the f64 it widens to). Decimals are written digit-exact with their
 //! scale. Instants are formatted by [`super::time`].
 
@@ -19,7 +19,7 @@ use arrow_array::{
 use arrow_schema::{DataType, TimeUnit};
 use serde_json::Value;
 
-use super::text::write_escaped;
+use super::text::{write_escaped, write_integer};
 use super::time::{
     self, MAX_EVENT_TIME_SECONDS, MIN_EVENT_TIME_SECONDS, render_iso, split_seconds, write_iso,
 };
@@ -158,7 +158,6 @@ struct IntegerChecks {
 struct IntegerEncoder<'a, T: ArrowPrimitiveType> {
     values: &'a [T::Native],
     checks: IntegerChecks,
-    digits: itoa::Buffer,
 }
 
 impl<'a, T> IntegerEncoder<'a, T>
@@ -170,7 +169,6 @@ where
         Some(Box::new(Self {
             values: array.as_primitive_opt::<T>()?.values(),
             checks,
-            digits: itoa::Buffer::new(),
         }))
     }
 }
@@ -182,21 +180,18 @@ where
 {
     #[inline]
     fn encode(&mut self, index: usize, out: &mut Vec<u8>) -> Result<usize, ValueError> {
-        let value = self.values[index];
-        if self.checks.integral || self.checks.event_time {
-            let wide: i128 = value.into();
-            if self.checks.integral && i64::try_from(wide).is_err() {
-                return Err(ValueError::IntegralOutOfRange);
-            }
-            if self.checks.event_time
-                && !(i128::from(MIN_EVENT_TIME_SECONDS)..=i128::from(MAX_EVENT_TIME_SECONDS)).contains(&wide)
-            {
-                return Err(ValueError::EventTimeOutOfRange);
-            }
+        let wide: i128 = self.values[index].into();
+        if self.checks.integral && i64::try_from(wide).is_err() {
+            return Err(ValueError::IntegralOutOfRange);
         }
-        let text = self.digits.format(value);
-        out.extend_from_slice(text.as_bytes());
-        Ok(text.len())
+        if self.checks.event_time
+            && !(i128::from(MIN_EVENT_TIME_SECONDS)..=i128::from(MAX_EVENT_TIME_SECONDS)).contains(&wide)
+        {
+            return Err(ValueError::EventTimeOutOfRange);
+        }
+        // Every integer type up to 64 bits has a magnitude that fits a u64.
+        // Every integer type up to 64 bits has a magnitude that fits a u64.
+        Ok(write_integer(out, wide < 0, wide.unsigned_abs() as u64))
     }
 
     fn render(&self, index: usize) -> Value {
@@ -211,19 +206,25 @@ struct FloatChecks {
     event_time: bool,
 }
 
-/// The float types ryu writes in their own shortest form.
-trait ShortestText: Copy {
+/// The float types written in their own shortest round-trip form (zmij: the Schubfach/yy algorithm,
+/// about twice as fast as Ryū here, and already compiled in as serde_json's float formatter). Positive
+/// exponents are written `1e+21`: valid for Java's `Double.parseDouble`, JSON and every float parser.
+trait ShortestText: Copy + zmij::Float {
     fn to_f64(self) -> f64;
-    /// Writes the shortest round-trip text of a finite value.
-    fn format_finite(self, buffer: &mut ryu::Buffer) -> &str;
+
+    /// Appends the shortest round-trip text of a finite value; returns its length.
+    #[inline]
+    fn write_finite(self, out: &mut Vec<u8>) -> usize {
+        let mut buffer = zmij::Buffer::new();
+        let text = buffer.format_finite(self);
+        out.extend_from_slice(text.as_bytes());
+        text.len()
+    }
 }
 
 impl ShortestText for f64 {
     fn to_f64(self) -> f64 {
         self
-    }
-    fn format_finite(self, buffer: &mut ryu::Buffer) -> &str {
-        buffer.format_finite(self)
     }
 }
 
@@ -231,26 +232,18 @@ impl ShortestText for f32 {
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
-    fn format_finite(self, buffer: &mut ryu::Buffer) -> &str {
-        buffer.format_finite(self)
-    }
 }
 
-struct FloatEncoder<'a, F: ShortestText + Clone> {
+struct FloatEncoder<'a, F: ShortestText> {
     /// Float16 values are widened to f32 once per batch (every f16 is exactly an f32, whose shortest
     /// text reads back as the same f16); f32 and f64 values are borrowed.
     values: Cow<'a, [F]>,
     checks: FloatChecks,
-    text: ryu::Buffer,
 }
 
-impl<'a, F: ShortestText + Clone> FloatEncoder<'a, F> {
+impl<'a, F: ShortestText> FloatEncoder<'a, F> {
     fn boxed(values: Cow<'a, [F]>, checks: FloatChecks) -> Box<dyn ValueEncoder + 'a> {
-        Box::new(Self {
-            values,
-            checks,
-            text: ryu::Buffer::new(),
-        })
+        Box::new(Self { values, checks })
     }
 }
 
@@ -265,7 +258,7 @@ fn non_finite_word(value: f64) -> &'static str {
     }
 }
 
-impl<F: ShortestText + Clone> ValueEncoder for FloatEncoder<'_, F> {
+impl<F: ShortestText> ValueEncoder for FloatEncoder<'_, F> {
     #[inline]
     fn encode(&mut self, index: usize, out: &mut Vec<u8>) -> Result<usize, ValueError> {
         let value = self.values[index];
@@ -283,15 +276,15 @@ impl<F: ShortestText + Clone> ValueEncoder for FloatEncoder<'_, F> {
         {
             return Err(ValueError::EventTimeOutOfRange);
         }
-        let text = value.format_finite(&mut self.text);
-        out.extend_from_slice(text.as_bytes());
-        Ok(text.len())
+        Ok(value.write_finite(out))
     }
 
     fn render(&self, index: usize) -> Value {
         let value = self.values[index];
         if value.to_f64().is_finite() {
-            Value::String(value.format_finite(&mut ryu::Buffer::new()).to_string())
+            let mut text = Vec::new();
+            value.write_finite(&mut text);
+            Value::String(String::from_utf8_lossy(&text).into_owned())
         } else {
             Value::String(non_finite_word(value.to_f64()).to_string())
         }
@@ -336,10 +329,7 @@ where
         let unscaled: i128 = self.values[index].into();
         if self.integral {
             let whole = whole_decimal(unscaled, self.scale)?;
-            let mut digits = itoa::Buffer::new();
-            let text = digits.format(whole);
-            out.extend_from_slice(text.as_bytes());
-            return Ok(text.len());
+            return Ok(write_integer(out, whole < 0, whole.unsigned_abs()));
         }
         if self.event_time && !decimal_within_event_time(unscaled, self.scale) {
             return Err(ValueError::EventTimeOutOfRange);
@@ -613,8 +603,7 @@ impl ValueEncoder for DateEncoder<'_> {
                 write_iso(out, seconds, 0, 3);
             }
             DateText::EpochSeconds => {
-                let mut digits = itoa::Buffer::new();
-                out.extend_from_slice(digits.format(seconds).as_bytes());
+                write_integer(out, seconds < 0, seconds.unsigned_abs());
             }
         }
         Ok(out.len() - start)

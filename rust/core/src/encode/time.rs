@@ -10,6 +10,8 @@ pub(crate) const MAX_EVENT_TIME_SECONDS: i64 = 253_402_300_799;
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
+use super::text::{DIGIT_PAIRS, extend_window};
+
 /// Year, month (1..=12) and day (1..=31) of a day counted from 1970-01-01 (proleptic Gregorian).
 pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -39,43 +41,72 @@ pub(crate) fn split_seconds(value: i64, units_per_second: i64) -> (i64, i64) {
 }
 
 /// Appends `yyyy-MM-ddTHH:mm:ss[.f...]Z` for `seconds` since the epoch and a fraction of `fraction`
-/// units out of 10^`digits`. Returns `false` (writing nothing) when the year lies outside 0000..=9999,
-/// which four digits cannot hold.
+/// units out of 10^`digits` (`digits` <= 9). Returns `false` (writing nothing) when the year lies outside
+/// 0000..=9999, which four digits cannot hold.
 #[inline]
 pub(crate) fn write_iso(out: &mut Vec<u8>, seconds: i64, fraction: i64, digits: u32) -> bool {
     if !(MIN_EVENT_TIME_SECONDS..=MAX_EVENT_TIME_SECONDS).contains(&seconds) {
         return false;
     }
-    let (days, second_of_day) = split_seconds(seconds, SECONDS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
-    let mut text = [0u8; 30];
-    let year = year as u32;
-    text[..4].copy_from_slice(&four_digits(year));
+    // From here on every quantity is non-negative: unsigned division by constants is a multiplication.
+    let since_year_zero = (seconds - MIN_EVENT_TIME_SECONDS) as u64;
+    let second_of_day = (since_year_zero % SECONDS_PER_DAY as u64) as usize;
+    let (year, month, day) = civil_from_days_since_year_zero(since_year_zero / SECONDS_PER_DAY as u64);
+    let mut text = [0u8; 32];
+    text[..2].copy_from_slice(&DIGIT_PAIRS[year / 100]);
+    text[2..4].copy_from_slice(&DIGIT_PAIRS[year % 100]);
     text[4] = b'-';
-    text[5..7].copy_from_slice(&two_digits(month));
+    text[5..7].copy_from_slice(&DIGIT_PAIRS[month]);
     text[7] = b'-';
-    text[8..10].copy_from_slice(&two_digits(day));
+    text[8..10].copy_from_slice(&DIGIT_PAIRS[day]);
     text[10] = b'T';
-    let second_of_day = second_of_day as u32;
-    text[11..13].copy_from_slice(&two_digits(second_of_day / 3_600));
+    text[11..13].copy_from_slice(&DIGIT_PAIRS[second_of_day / 3_600]);
     text[13] = b':';
-    text[14..16].copy_from_slice(&two_digits(second_of_day / 60 % 60));
+    text[14..16].copy_from_slice(&DIGIT_PAIRS[second_of_day / 60 % 60]);
     text[16] = b':';
-    text[17..19].copy_from_slice(&two_digits(second_of_day % 60));
+    text[17..19].copy_from_slice(&DIGIT_PAIRS[second_of_day % 60]);
     let mut len = 19;
     if digits > 0 {
         text[len] = b'.';
-        len += 1;
-        let mut rest = fraction as u64;
-        for i in (0..digits as usize).rev() {
-            text[len + i] = b'0' + (rest % 10) as u8;
-            rest /= 10;
+        let digits = (digits as usize).min(9);
+        // Right to left, two digits at a time.
+        let mut end = len + 1 + digits;
+        let mut rest = fraction.unsigned_abs() as usize;
+        while end - len > 2 {
+            text[end - 2..end].copy_from_slice(&DIGIT_PAIRS[rest % 100]);
+            rest /= 100;
+            end -= 2;
         }
-        len += digits as usize;
+        if end - len == 2 {
+            text[end - 1] = b'0' + (rest % 10) as u8;
+        }
+        len += 1 + digits;
     }
     text[len] = b'Z';
-    out.extend_from_slice(&text[..=len]);
+    extend_window(out, &text, len + 1);
     true
+}
+
+/// Year (0..=9999), month and day of a day counted from 0000-01-01, for [`write_iso`]: H. Hinnant's
+/// `civil_from_days` counted from -0400-03-01 (one 400-year era earlier), so that it needs no signed
+/// arithmetic.
+#[inline]
+fn civil_from_days_since_year_zero(days: u64) -> (usize, usize, usize) {
+    // 0000-01-01 is 60 days before 0000-03-01, which is 146,097 days (one era) after -0400-03-01.
+    let z = days + 146_097 - 60;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2) - 400;
+    (year as usize, month as usize, day as usize)
 }
 
 /// Appends the exact number of seconds since the epoch of `value` units of 1/`units_per_second` s:
@@ -169,18 +200,6 @@ pub(crate) fn render_iso(seconds: i64, fraction: i64, digits: u32) -> String {
     )
 }
 
-#[inline]
-fn two_digits(value: u32) -> [u8; 2] {
-    [b'0' + (value / 10) as u8, b'0' + (value % 10) as u8]
-}
-
-#[inline]
-fn four_digits(value: u32) -> [u8; 4] {
-    let [a, b] = two_digits(value / 100);
-    let [c, d] = two_digits(value % 100);
-    [a, b, c, d]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +249,16 @@ mod tests {
             let date = time::OffsetDateTime::from_unix_timestamp(days * SECONDS_PER_DAY)
                 .unwrap()
                 .date();
+            let expected_fast = (
+                date.year() as usize,
+                usize::from(u8::from(date.month())),
+                usize::from(date.day()),
+            );
+            assert_eq!(
+                civil_from_days_since_year_zero((days - MIN_EVENT_TIME_SECONDS / SECONDS_PER_DAY) as u64),
+                expected_fast,
+                "day {days}"
+            );
             assert_eq!(
                 civil_from_days(days),
                 (

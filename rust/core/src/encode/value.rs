@@ -14,8 +14,9 @@ pub(crate) trait ValueEncoder {
     fn render(&self, index: usize) -> serde_json::Value;
 }
 
-/// Why a value cannot be written. Small and `Copy` so the hot path never allocates; the message is built
-/// from it on the failure path.
+/// Why a value cannot be written. Small (`u32` payloads, so a `Result<usize, ValueError>` comes back in
+/// registers) and `Copy`, so the hot path never allocates; the message is built from it on the failure
+/// path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ValueError {
     /// NaN or an infinity for a Fractional feature.
@@ -31,9 +32,9 @@ pub(crate) enum ValueError {
     /// A timestamp or date outside years 0000..=9999 (four-digit years).
     TimestampOutOfRange,
     /// A null element in a collection (the service rejects them).
-    NullElement { element: usize },
+    NullElement { element: u32 },
     /// A vector with another number of elements than its dimension.
-    VectorDimension { expected: u32, actual: usize },
+    VectorDimension { expected: u32, actual: u32 },
     /// One element of a collection larger than the per-value limit.
-    ElementTooLarge { element: usize, size: usize },
+    ElementTooLarge { element: u32, size: u32 },
 }
