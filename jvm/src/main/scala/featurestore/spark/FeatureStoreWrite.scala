@@ -47,7 +47,7 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
 
   override def toBatch: BatchWrite = new FeatureStoreBatchWrite(this)
 
-  override def toStreaming: StreamingWrite = new FeatureStoreStreamingWrite(this)
+  override def toStreaming: StreamingWrite = new FeatureStoreStreamingWrite(this, queryId)
 
   /** The factory for `numPartitions` tasks: the job's record rate ceiling is split across those running at once. */
   private[spark] def writerFactory(numPartitions: Int): FeatureStoreWriterFactory = {
@@ -64,14 +64,14 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       hadoopConf = new SerializableHadoopConf(session.sparkContext.hadoopConfiguration)))
   }
 
-  /** Sums the tasks' counts; fails when more records failed than `maxFailedRecords` allows. */
-  private[spark] def summarize(commits: Seq[TaskCommit], previous: Option[Array[Long]]): Summary = {
+  /** Sums the tasks' counts. */
+  private[spark] def summarize(commits: Seq[TaskCommit]): Summary = {
     val counters = Summary.total(commits)
-    previous.foreach(p => for (i <- counters.indices) counters(i) += p(i))
     Summary(options.featureGroupName, counters, System.nanoTime() - started, options.dryRun,
       options.failedRecordsPath, commits.flatMap(_.failedRecordsFile))
   }
 
+  /** Fails when more records failed than `maxFailedRecords` allows. */
   private[spark] def enforceFailureLimit(summary: Summary): Unit = {
     if (summary.failed > options.maxFailedRecords) {
       val where = options.failedRecordsPath match {
@@ -102,7 +102,7 @@ final class FeatureStoreBatchWrite(write: FeatureStoreWrite) extends BatchWrite 
     write.writerFactory(info.numPartitions())
 
   override def commit(messages: Array[WriterCommitMessage]): Unit = {
-    val summary = write.summarize(commits(messages), None)
+    val summary = write.summarize(commits(messages))
     WriteSummaries.record(summary)
     log.info(summary.line)
     println(summary.line)
@@ -111,34 +111,53 @@ final class FeatureStoreBatchWrite(write: FeatureStoreWrite) extends BatchWrite 
 
   override def abort(messages: Array[WriterCommitMessage]): Unit = {
     // Records already acknowledged stay written (the store has no transactions): say how many.
-    val summary = write.summarize(commits(messages), None)
+    val summary = write.summarize(commits(messages))
     log.warn(s"featurestore write aborted; committed tasks so far: ${summary.line}")
   }
 }
 
 /**
- * A streaming write (append): each epoch is one set of tasks; the counts and the failure limit are cumulative
- * over the query's run. Delivery is at least once: a replayed epoch writes its records again, which the online
- * store absorbs (the latest event time wins).
+ * A streaming write (append): each epoch is one set of tasks. Spark plans a new write for every micro-batch, so
+ * the counts and the failure limit are kept per query ([[StreamTotals]]) and are cumulative over the query's run.
+ * Delivery is at least once: a replayed epoch writes its records again, which the online store absorbs (the
+ * latest event time wins).
  */
-final class FeatureStoreStreamingWrite(write: FeatureStoreWrite) extends StreamingWrite {
+final class FeatureStoreStreamingWrite(write: FeatureStoreWrite, queryId: String) extends StreamingWrite {
   import FeatureStoreWrite._
-
-  private var totals: Option[Array[Long]] = None
 
   override def createStreamingWriterFactory(info: PhysicalWriteInfo): StreamingDataWriterFactory =
     write.writerFactory(info.numPartitions())
 
-  override def commit(epochId: Long, messages: Array[WriterCommitMessage]): Unit = synchronized {
-    val summary = write.summarize(commits(messages), totals)
-    totals = Some(summary.counters)
+  override def commit(epochId: Long, messages: Array[WriterCommitMessage]): Unit = {
+    val epoch = write.summarize(commits(messages))
+    val summary = StreamTotals.add(queryId, epoch)
     WriteSummaries.record(summary)
     log.info(s"epoch $epochId committed; since the query started: ${summary.line}")
     write.enforceFailureLimit(summary)
   }
 
   override def abort(epochId: Long, messages: Array[WriterCommitMessage]): Unit = {
-    val summary = write.summarize(commits(messages), None)
+    val summary = write.summarize(commits(messages))
     log.warn(s"featurestore epoch $epochId aborted; committed tasks of the epoch: ${summary.line}")
+  }
+}
+
+/** Running totals of the streaming queries of this driver JVM (the latest 64 queries), by query id. */
+private[spark] object StreamTotals {
+  private val MaxQueries = 64
+  private final case class Totals(startedNanos: Long, counters: Array[Long], files: Seq[String])
+  private val byQuery = new java.util.LinkedHashMap[String, Totals]()
+
+  /** Adds one epoch's summary to its query's totals; returns the query's summary so far. */
+  def add(queryId: String, epoch: Summary): Summary = byQuery.synchronized {
+    val now = System.nanoTime()
+    val previous = Option(byQuery.get(queryId))
+      .getOrElse(Totals(now - epoch.durationNanos, new Array[Long](epoch.counters.length), Nil))
+    val counters = previous.counters.zip(epoch.counters).map { case (a, b) => a + b }
+    val totals = Totals(previous.startedNanos, counters, previous.files ++ epoch.failedRecordsFiles)
+    byQuery.remove(queryId)
+    byQuery.put(queryId, totals)
+    if (byQuery.size() > MaxQueries) byQuery.remove(byQuery.keySet().iterator().next())
+    epoch.copy(counters = counters, durationNanos = now - totals.startedNanos, failedRecordsFiles = totals.files)
   }
 }
