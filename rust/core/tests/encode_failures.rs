@@ -299,3 +299,10 @@ fn messages_of_value_rules_name_the_value_and_the_feature() {
         ]
     );
 }
+
+#[test]
+fn the_encoder_can_be_shared_with_the_sinks_threads() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<RecordEncoder>();
+    shareable::<featurestore_core::model::FeatureGroup>();
+}
