@@ -90,13 +90,33 @@ struct CollectionEncoder<'a> {
     dimension: Option<u32>,
     /// Set only: the output range of each element kept so far in the current row.
     written: Vec<Range<usize>>,
-    /// Set only: hash of an element's text -> its index in `written`.
+    /// Set only, once it has more than a few elements: hash of an element's text -> its index in
+    /// `written`.
     first_with_hash: HashMap<u64, usize>,
 }
 
 impl CollectionEncoder<'_> {
     /// Whether the element just written at `text` repeats one kept before it in this row.
     fn repeats_earlier(&mut self, out: &[u8], text: Range<usize>) -> bool {
+        // Most sets are small: comparing with the few elements kept beats hashing.
+        const LINEAR_UP_TO: usize = 16;
+        if self.written.len() < LINEAR_UP_TO {
+            let repeat = self
+                .written
+                .iter()
+                .any(|kept| out[kept.clone()] == out[text.clone()]);
+            if !repeat {
+                self.written.push(text);
+            }
+            return repeat;
+        }
+        if self.first_with_hash.is_empty() {
+            for (index, kept) in self.written.iter().enumerate() {
+                self.first_with_hash
+                    .entry(fnv1a(&out[kept.clone()]))
+                    .or_insert(index);
+            }
+        }
         let hash = fnv1a(&out[text.clone()]);
         match self.first_with_hash.get(&hash) {
             None => {
