@@ -281,6 +281,15 @@ fn values_of(record_json: &[u8], record_identifier: &str) -> (Option<String>, Ma
     (identifier, values)
 }
 
+/// The HTTP status of a per-entry error code that concerns the feature group rather than the record.
+fn group_level_status(code: &str) -> Option<u16> {
+    match code {
+        "ResourceNotFound" => Some(404),
+        "AccessForbidden" | "AccessDeniedException" => Some(403),
+        _ => None,
+    }
+}
+
 fn latch_fatal(shared: &Shared, error: Error) {
     let mut fatal = shared.fatal.lock().unwrap_or_else(|p| p.into_inner());
     if fatal.is_none() {
@@ -534,9 +543,10 @@ fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdic
                 acknowledged[position] = false;
                 let index = call.indexes[position];
                 if let Some(error) = reply.errors.get(n) {
-                    match classify_entry(&error.code) {
+                    let class = classify_entry(&error.code);
+                    match class {
                         ErrorClass::Throttled | ErrorClass::Retryable => {
-                            verdict.throttled |= classify_entry(&error.code) == ErrorClass::Throttled;
+                            verdict.throttled |= class == ErrorClass::Throttled;
                             fate[position] = Some(Retry {
                                 index,
                                 code: error.code.clone(),
@@ -546,6 +556,19 @@ fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdic
                         ErrorClass::Terminal | ErrorClass::NotPermitted => {
                             let why = reason(FailureOrigin::Service, &error.code, error.message.clone());
                             settle_failed(shared, batch, &[index], &why);
+                            // Every entry goes to the writer's one group: if it is missing or forbidden,
+                            // so is every further record.
+                            if let Some(status) = group_level_status(&error.code) {
+                                latch_fatal(
+                                    shared,
+                                    Error::Service {
+                                        operation,
+                                        code: error.code.clone(),
+                                        status,
+                                        message: error.message.clone(),
+                                    },
+                                );
+                            }
                         }
                     }
                 } else {
