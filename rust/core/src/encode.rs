@@ -87,16 +87,12 @@ struct PlannedColumn {
     /// `ValueAsStringList` rather than `ValueAsString`.
     is_collection: bool,
     /// `[{"FeatureName":"<name>","ValueAsString":"` (or `...,"ValueAsStringList":[`): the record's first value.
-    lead_first: Lead,
+    lead_first: Vec<u8>,
     /// `"},` + the header: after a scalar value.
-    lead_after_scalar: Lead,
+    lead_after_scalar: Vec<u8>,
     /// `]},` + the header: after a collection value.
-    lead_after_collection: Lead,
+    lead_after_collection: Vec<u8>,
 }
-
-/// Constant text written before a value.
-#[derive(Debug)]
-struct Lead(Vec<u8>);
 
 /// The text that closes a record after its last value.
 const CLOSE_AFTER_SCALAR: &[u8] = b"\"}]";
@@ -123,15 +119,15 @@ impl RecordEncoder {
                     plan,
                     name,
                     is_collection,
-                    lead_first: Lead([b"[".as_slice(), &header].concat()),
-                    lead_after_scalar: Lead([b"\"},".as_slice(), &header].concat()),
-                    lead_after_collection: Lead([b"]},".as_slice(), &header].concat()),
+                    lead_first: [b"[".as_slice(), &header].concat(),
+                    lead_after_scalar: [b"\"},".as_slice(), &header].concat(),
+                    lead_after_collection: [b"]},".as_slice(), &header].concat(),
                 }
             })
             .collect();
         let first_guess = 2 + columns
             .iter()
-            .map(|c| c.lead_after_scalar.0.len() + 32)
+            .map(|c| c.lead_after_scalar.len() + 32)
             .sum::<usize>();
         Ok(RecordEncoder {
             columns,
@@ -225,9 +221,9 @@ impl RecordEncoder {
                 encoder,
                 nulls: array.logical_nulls(),
                 leads: [
-                    &column.lead_first.0,
-                    &column.lead_after_scalar.0,
-                    &column.lead_after_collection.0,
+                    &column.lead_first,
+                    &column.lead_after_scalar,
+                    &column.lead_after_collection,
                 ],
                 lead_after: if column.is_collection { 2 } else { 1 },
                 size_limit: if column.plan.role == Role::RecordIdentifier {
