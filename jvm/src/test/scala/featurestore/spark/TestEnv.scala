@@ -35,7 +35,9 @@ object TestEnv {
   def newGroupName(prefix: String): String = s"$prefix-${groups.incrementAndGet()}-${System.nanoTime() % 100000}"
 
   /** The options every write to the local store needs. */
-  def storeOptions(group: String): Map[String, String] = Map(
+  def storeOptions(group: String): Map[String, String] = storeOptionsFor(store, group)
+
+  def storeOptionsFor(store: LocalStore, group: String): Map[String, String] = Map(
     "featureGroupName" -> group,
     "runtimeEndpoint" -> store.endpoint,
     "controlEndpoint" -> store.endpoint,
