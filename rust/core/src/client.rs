@@ -26,20 +26,41 @@ pub const CONTROL_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_SAGEMAKER";
 pub const GLOBAL_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
 
 /// The runtime endpoint URL for `region`; `env` reads an environment variable.
-pub fn runtime_endpoint_url(config: &ClientConfig, region: &str, env: impl Fn(&str) -> Option<String>) -> String {
+pub fn runtime_endpoint_url(
+    config: &ClientConfig,
+    region: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> String {
     endpoint_url(config.runtime_endpoint.as_deref(), RUNTIME_ENDPOINT_ENV, &env).unwrap_or_else(|| {
-        format!("https://featurestore-runtime.sagemaker.{region}.{}", dns_suffix(region))
+        format!(
+            "https://featurestore-runtime.sagemaker.{region}.{}",
+            dns_suffix(region)
+        )
     })
 }
 
 /// The control-plane endpoint URL for `region`.
-pub fn control_endpoint_url(config: &ClientConfig, region: &str, env: impl Fn(&str) -> Option<String>) -> String {
+pub fn control_endpoint_url(
+    config: &ClientConfig,
+    region: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> String {
     endpoint_url(config.control_endpoint.as_deref(), CONTROL_ENDPOINT_ENV, &env)
         .unwrap_or_else(|| format!("https://api.sagemaker.{region}.{}", dns_suffix(region)))
 }
 
-fn endpoint_url(explicit: Option<&str>, service_env: &str, env: &impl Fn(&str) -> Option<String>) -> Option<String> {
-    let non_empty = |v: String| if v.trim().is_empty() { None } else { Some(v.trim().to_owned()) };
+fn endpoint_url(
+    explicit: Option<&str>,
+    service_env: &str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let non_empty = |v: String| {
+        if v.trim().is_empty() {
+            None
+        } else {
+            Some(v.trim().to_owned())
+        }
+    };
     explicit
         .map(str::to_owned)
         .or_else(|| env(service_env).and_then(non_empty))
@@ -133,7 +154,12 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]
@@ -148,8 +174,14 @@ mod tests {
             (CONTROL_ENDPOINT_ENV, "http://control-env"),
             (GLOBAL_ENDPOINT_ENV, "http://global-env"),
         ]);
-        assert_eq!(runtime_endpoint_url(&config, "us-east-1", &env), "http://127.0.0.1:1");
-        assert_eq!(control_endpoint_url(&config, "us-east-1", &env), "http://127.0.0.1:2");
+        assert_eq!(
+            runtime_endpoint_url(&config, "us-east-1", &env),
+            "http://127.0.0.1:1"
+        );
+        assert_eq!(
+            control_endpoint_url(&config, "us-east-1", &env),
+            "http://127.0.0.1:2"
+        );
     }
 
     #[test]
@@ -160,11 +192,26 @@ mod tests {
             (CONTROL_ENDPOINT_ENV, "http://control-env"),
             (GLOBAL_ENDPOINT_ENV, "http://global-env"),
         ]);
-        assert_eq!(runtime_endpoint_url(&config, "us-east-1", &env), "http://runtime-env");
-        assert_eq!(control_endpoint_url(&config, "us-east-1", &env), "http://control-env");
-        let only_global = env_of(&[(GLOBAL_ENDPOINT_ENV, "http://global-env"), (RUNTIME_ENDPOINT_ENV, " ")]);
-        assert_eq!(runtime_endpoint_url(&config, "us-east-1", &only_global), "http://global-env");
-        assert_eq!(control_endpoint_url(&config, "us-east-1", &only_global), "http://global-env");
+        assert_eq!(
+            runtime_endpoint_url(&config, "us-east-1", &env),
+            "http://runtime-env"
+        );
+        assert_eq!(
+            control_endpoint_url(&config, "us-east-1", &env),
+            "http://control-env"
+        );
+        let only_global = env_of(&[
+            (GLOBAL_ENDPOINT_ENV, "http://global-env"),
+            (RUNTIME_ENDPOINT_ENV, " "),
+        ]);
+        assert_eq!(
+            runtime_endpoint_url(&config, "us-east-1", &only_global),
+            "http://global-env"
+        );
+        assert_eq!(
+            control_endpoint_url(&config, "us-east-1", &only_global),
+            "http://global-env"
+        );
     }
 
     #[test]

@@ -368,7 +368,10 @@ impl<'p> ObjectReader<'p> {
                     "" => "the configuration",
                     name => name,
                 };
-                problems.push(format!("{what}: must be a JSON object, not {}", json_kind(&other)));
+                problems.push(format!(
+                    "{what}: must be a JSON object, not {}",
+                    json_kind(&other)
+                ));
                 None
             }
         }
@@ -394,7 +397,11 @@ impl<'p> ObjectReader<'p> {
             None | Some(Value::Null) => None,
             Some(Value::String(secret)) => Some(secret),
             Some(other) => {
-                self.problems.push(format!("{}{key}: must be a string, not {}", self.prefix, json_kind(&other)));
+                self.problems.push(format!(
+                    "{}{key}: must be a string, not {}",
+                    self.prefix,
+                    json_kind(&other)
+                ));
                 None
             }
         }
@@ -658,7 +665,10 @@ mod tests {
 
     #[test]
     fn not_an_object_and_not_json_are_reported() {
-        assert_eq!(problems("[1]"), vec!["the configuration: must be a JSON object, not an array"]);
+        assert_eq!(
+            problems("[1]"),
+            vec!["the configuration: must be a JSON object, not an array"]
+        );
         assert!(problems("{").first().unwrap().starts_with("not valid JSON"));
         assert_eq!(
             problems(r#"{"featureGroup":"g","client":3}"#),
@@ -670,7 +680,8 @@ mod tests {
     fn secrets_never_appear_in_debug_output_or_errors() {
         let json = r#"{"featureGroup":"g","client":{"accessKeyId":"AKIDSECRETLOOKING",
             "secretAccessKey":"wJalrXUtnFEMI","sessionToken":"TOKENVALUE","maxConnections":0}}"#;
-        let wrong_type = r#"{"featureGroup":"g","client":{"accessKeyId":12345678,"secretAccessKey":98765432}}"#;
+        let wrong_type =
+            r#"{"featureGroup":"g","client":{"accessKeyId":12345678,"secretAccessKey":98765432}}"#;
         let wrong_type_rendered = WriterConfig::from_json(wrong_type).unwrap_err().to_string();
         assert!(!wrong_type_rendered.contains("12345678"), "{wrong_type_rendered}");
         assert!(!wrong_type_rendered.contains("98765432"), "{wrong_type_rendered}");

@@ -39,7 +39,9 @@ pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Resul
     }
     let runtime = next_runtime()?;
     let client = client_for(&runtime, client)?;
-    let body = json!({ "FeatureGroupName": name_or_arn }).to_string().into_bytes();
+    let body = json!({ "FeatureGroupName": name_or_arn })
+        .to_string()
+        .into_bytes();
     runtime.block_on(async move {
         let backoff = Backoff::new(RETRY);
         let mut rng = fastrand::Rng::new();
@@ -53,12 +55,16 @@ pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Resul
                 .await;
             let error = match answer {
                 Ok(answer) if answer.status == 200 => {
-                    return String::from_utf8(answer.body.to_vec())
-                        .map_err(|_| Error::Internal("DescribeFeatureGroup answered with non-UTF-8 text".into()));
+                    return String::from_utf8(answer.body.to_vec()).map_err(|_| {
+                        Error::Internal("DescribeFeatureGroup answered with non-UTF-8 text".into())
+                    });
                 }
                 Ok(answer) => {
-                    let (code, message) =
-                        crate::request::parse_error(answer.status, answer.error_type.as_deref(), &answer.body);
+                    let (code, message) = crate::request::parse_error(
+                        answer.status,
+                        answer.error_type.as_deref(),
+                        &answer.body,
+                    );
                     let retryable = matches!(
                         classify_call(answer.status, &code),
                         ErrorClass::Throttled | ErrorClass::Retryable

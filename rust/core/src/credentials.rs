@@ -142,7 +142,9 @@ impl CredentialsCache {
             Err(e) => {
                 // Credentials that have not expired yet still sign; a failed early refresh is not fatal.
                 if let Some(credentials) = self.cached(SystemTime::now(), Duration::ZERO) {
-                    log::warn!("refreshing credentials failed, using the current ones until they expire: {e}");
+                    log::warn!(
+                        "refreshing credentials failed, using the current ones until they expire: {e}"
+                    );
                     return Ok(credentials);
                 }
                 Err(Error::Credentials(describe_error(&e)))
@@ -174,8 +176,8 @@ fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
 mod tests {
     use super::*;
     use aws_credential_types::provider::future;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A provider that hands out credentials expiring `lifetime` from now, counting its calls.
     #[derive(Debug)]
@@ -276,6 +278,9 @@ mod tests {
         assert_eq!(credentials.access_key_id(), "AKIDSTATIC");
         assert_eq!(credentials.session_token(), Some("TOKENSTATIC"));
         let debug = format!("{resolved:?}");
-        assert!(!debug.contains("SECRETSTATIC") && !debug.contains("TOKENSTATIC"), "{debug}");
+        assert!(
+            !debug.contains("SECRETSTATIC") && !debug.contains("TOKENSTATIC"),
+            "{debug}"
+        );
     }
 }

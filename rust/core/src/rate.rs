@@ -125,7 +125,10 @@ impl Permit {
         }
         state.limit = (state.limit / 2.0).max(1.0);
         state.epoch += 1;
-        log::debug!("throttled: calls in flight now limited to {}", state.limit as usize);
+        log::debug!(
+            "throttled: calls in flight now limited to {}",
+            state.limit as usize
+        );
         true
     }
 }
@@ -255,7 +258,10 @@ mod tests {
             limiter.try_acquire().unwrap().on_success();
             successes += 1;
         }
-        assert!((20..=40).contains(&successes), "{successes} successes to grow from 1 to 8");
+        assert!(
+            (20..=40).contains(&successes),
+            "{successes} successes to grow from 1 to 8"
+        );
         while limiter.limit() < 64 {
             limiter.try_acquire().unwrap().on_success();
         }
@@ -273,7 +279,10 @@ mod tests {
         assert_eq!(bucket.reserve(50, start), Duration::ZERO);
         let about = |wait: Duration, ms: f64| (wait.as_secs_f64() * 1e3 - ms).abs() < 0.01;
         assert!(about(bucket.reserve(25, start), 25.0));
-        assert!(about(bucket.reserve(25, start), 50.0), "takers queue behind each other");
+        assert!(
+            about(bucket.reserve(25, start), 50.0),
+            "takers queue behind each other"
+        );
         // 100 ms later the debt (50) is paid and 50 more accrued, capped by the burst.
         let later = start + Duration::from_millis(100);
         assert_eq!(bucket.reserve(50, later), Duration::ZERO);

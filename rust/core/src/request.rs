@@ -146,14 +146,20 @@ pub fn parse_error(status: u16, error_type_header: Option<&str>, body: &[u8]) ->
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let field = |names: &[&str]| -> Option<String> {
         let object = parsed.as_ref()?.as_object()?;
-        names.iter().find_map(|n| object.get(*n)?.as_str().map(str::to_owned))
+        names
+            .iter()
+            .find_map(|n| object.get(*n)?.as_str().map(str::to_owned))
     };
     let raw_code = error_type_header
         .map(str::to_owned)
         .or_else(|| field(&["__type", "code", "Code"]))
         .unwrap_or_default();
     let code = sanitize_code(&raw_code);
-    let code = if code.is_empty() { format!("HTTP{status}") } else { code };
+    let code = if code.is_empty() {
+        format!("HTTP{status}")
+    } else {
+        code
+    };
     let message = field(&["message", "Message", "errorMessage"])
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned());
     (code, message)
@@ -172,7 +178,8 @@ mod tests {
     use serde_json::json;
 
     const R1: &[u8] = br#"[{"FeatureName":"id","ValueAsString":"1"},{"FeatureName":"t","ValueAsString":"2024-01-01T00:00:00Z"}]"#;
-    const R2: &[u8] = br#"[{"FeatureName":"id","ValueAsString":"2"},{"FeatureName":"l","ValueAsStringList":["a","b"]}]"#;
+    const R2: &[u8] =
+        br#"[{"FeatureName":"id","ValueAsString":"2"},{"FeatureName":"l","ValueAsStringList":["a","b"]}]"#;
 
     #[test]
     fn batch_body_is_the_input_shape_with_records_spliced_in() {
@@ -199,11 +206,18 @@ mod tests {
 
     #[test]
     fn put_body_and_path_without_options() {
-        let template = WriteTemplate::new("arn:aws:sagemaker:us-east-1:123456789012:feature-group/g", None, None);
+        let template = WriteTemplate::new(
+            "arn:aws:sagemaker:us-east-1:123456789012:feature-group/g",
+            None,
+            None,
+        );
         let mut body = Vec::new();
         template.write_put_body(R2, &mut body);
         let parsed: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(parsed, json!({"Record": serde_json::from_slice::<Value>(R2).unwrap()}));
+        assert_eq!(
+            parsed,
+            json!({"Record": serde_json::from_slice::<Value>(R2).unwrap()})
+        );
         assert_eq!(
             template.put_path(),
             "/FeatureGroup/arn%3Aaws%3Asagemaker%3Aus-east-1%3A123456789012%3Afeature-group%2Fg"
@@ -231,8 +245,15 @@ mod tests {
         let errors: Vec<&Value> = reply.errors.iter().map(|e| &e.entry.record).collect();
         assert_eq!(match_returned(&records, &errors), vec![Some(1)]);
         let unprocessed: Vec<&Value> = reply.unprocessed.iter().map(|e| &e.record).collect();
-        assert_eq!(match_returned(&records, &unprocessed), vec![Some(0), Some(2), None]);
-        assert!(BatchWriteReply::parse(br#"{"Errors":[],"UnprocessedEntries":[]}"#).unwrap().is_clean());
+        assert_eq!(
+            match_returned(&records, &unprocessed),
+            vec![Some(0), Some(2), None]
+        );
+        assert!(
+            BatchWriteReply::parse(br#"{"Errors":[],"UnprocessedEntries":[]}"#)
+                .unwrap()
+                .is_clean()
+        );
         assert!(BatchWriteReply::parse(b"<html>").is_err());
     }
 
@@ -243,13 +264,19 @@ mod tests {
             Some("ValidationError:http://internal.amazon.com/coral/com.amazon.coral.validate/"),
             br#"{"message":"1 validation error detected"}"#,
         );
-        assert_eq!((code.as_str(), message.as_str()), ("ValidationError", "1 validation error detected"));
+        assert_eq!(
+            (code.as_str(), message.as_str()),
+            ("ValidationError", "1 validation error detected")
+        );
         let (code, message) = parse_error(
             404,
             None,
             br#"{"__type":"com.amazonaws.sagemaker#ResourceNotFound","Message":"no such group"}"#,
         );
-        assert_eq!((code.as_str(), message.as_str()), ("ResourceNotFound", "no such group"));
+        assert_eq!(
+            (code.as_str(), message.as_str()),
+            ("ResourceNotFound", "no such group")
+        );
         let (code, message) = parse_error(502, None, b"Bad Gateway");
         assert_eq!((code.as_str(), message.as_str()), ("HTTP502", "Bad Gateway"));
     }

@@ -127,7 +127,10 @@ mod tests {
         assert_eq!(classify_call(503, "ServiceUnavailable"), ErrorClass::Retryable);
         assert_eq!(classify_call(502, ""), ErrorClass::Retryable);
         assert_eq!(classify_call(403, "AccessForbidden"), ErrorClass::NotPermitted);
-        assert_eq!(classify_call(400, "UnknownOperationException"), ErrorClass::NotPermitted);
+        assert_eq!(
+            classify_call(400, "UnknownOperationException"),
+            ErrorClass::NotPermitted
+        );
         assert_eq!(classify_call(400, "ValidationError"), ErrorClass::Terminal);
         assert_eq!(classify_call(404, "ResourceNotFound"), ErrorClass::Terminal);
     }
@@ -178,6 +181,9 @@ mod tests {
         assert!(b.may_retry(1, Duration::ZERO, short));
         assert!(b.may_retry(3, Duration::from_millis(500), short));
         assert!(!b.may_retry(4, Duration::ZERO, short), "4 attempts is the bound");
-        assert!(!b.may_retry(2, Duration::from_millis(995), short), "past the time bound");
+        assert!(
+            !b.may_retry(2, Duration::from_millis(995), short),
+            "past the time bound"
+        );
     }
 }

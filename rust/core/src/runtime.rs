@@ -41,7 +41,9 @@ fn thread_count(env_value: Option<&str>, cores: usize) -> std::result::Result<us
     match env_value {
         Some(text) => match text.trim().parse::<usize>() {
             Ok(n) if (1..=64).contains(&n) => Ok(n),
-            _ => Err(format!("{THREADS_ENV} must be a whole number from 1 to 64, not {text:?}")),
+            _ => Err(format!(
+                "{THREADS_ENV} must be a whole number from 1 to 64, not {text:?}"
+            )),
         },
         None => Ok((cores / 4).clamp(1, 4)),
     }
@@ -151,7 +153,9 @@ mod tests {
     fn blocking_from_inside_a_runtime_is_refused() {
         let io = next_runtime().unwrap();
         let inner = io.clone();
-        let nested = io.block_on(async move { inner.block_on(async {}).is_err() }).unwrap();
+        let nested = io
+            .block_on(async move { inner.block_on(async {}).is_err() })
+            .unwrap();
         assert!(nested);
     }
 }

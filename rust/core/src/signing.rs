@@ -84,7 +84,12 @@ impl Signer {
         &self.region
     }
 
-    pub fn sign(&self, credentials: &Credentials, request: &RequestToSign<'_>, now: SystemTime) -> SignedHeaders {
+    pub fn sign(
+        &self,
+        credentials: &Credentials,
+        request: &RequestToSign<'_>,
+        now: SystemTime,
+    ) -> SignedHeaders {
         let stamp = Timestamp::from(now);
         let token = credentials.session_token();
 
@@ -108,14 +113,11 @@ impl Signer {
         canonical.push('\n');
         canonical.push_str(&signed_header_names);
         canonical.push('\n');
-        canonical.push_str(&hex::encode(Sha256::digest(request.body)));
+        push_hex(&mut canonical, &Sha256::digest(request.body));
 
         let scope = format!("{}/{}/{}/aws4_request", stamp.date, self.region, SIGNING_NAME);
-        let string_to_sign = format!(
-            "{ALGORITHM}\n{}\n{scope}\n{}",
-            stamp.date_time,
-            hex::encode(Sha256::digest(canonical.as_bytes()))
-        );
+        let mut string_to_sign = format!("{ALGORITHM}\n{}\n{scope}\n", stamp.date_time);
+        push_hex(&mut string_to_sign, &Sha256::digest(canonical.as_bytes()));
         let signature = self.with_key(credentials, &stamp.date, now, |key| {
             aws_sigv4::sign::v4::calculate_signature(key, string_to_sign.as_bytes())
         });
@@ -130,8 +132,17 @@ impl Signer {
     }
 
     /// Runs `f` with the signing key for `date` and these credentials, deriving it only when either changed.
-    fn with_key<R>(&self, credentials: &Credentials, date: &str, now: SystemTime, f: impl FnOnce(&[u8]) -> R) -> R {
-        let mut cached = self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn with_key<R>(
+        &self,
+        credentials: &Credentials,
+        date: &str,
+        now: SystemTime,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> R {
+        let mut cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let fresh = matches!(&*cached, Some(c) if c.date == date
             && c.access_key_id == credentials.access_key_id()
             && c.secret == credentials.secret_access_key());
@@ -182,6 +193,16 @@ pub fn push_uri_encoded(out: &mut String, text: &str) {
     }
 }
 
+/// Lower-case hex of a digest, appended (the `hex` crate's encoder goes char by char through an iterator).
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[usize::from(byte >> 4)] as char);
+        out.push(DIGITS[usize::from(byte & 0x0f)] as char);
+    }
+}
+
 /// `x-amz-date` (`20150830T123600Z`) and the scope's date (`20150830`), in UTC.
 struct Timestamp {
     date_time: String,
@@ -205,7 +226,11 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     /// The Authorization header `aws-sigv4`'s own one-call signer produces for the same request.
-    fn reference_authorization(credentials: &Credentials, request: &RequestToSign<'_>, now: SystemTime) -> String {
+    fn reference_authorization(
+        credentials: &Credentials,
+        request: &RequestToSign<'_>,
+        now: SystemTime,
+    ) -> String {
         let identity: Identity = credentials.clone().into();
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
@@ -239,7 +264,10 @@ mod tests {
     fn check_against_reference(credentials: &Credentials, request: RequestToSign<'_>, now: SystemTime) {
         let signer = Signer::new("us-west-2");
         let ours = signer.sign(credentials, &request, now);
-        assert_eq!(ours.authorization, reference_authorization(credentials, &request, now));
+        assert_eq!(
+            ours.authorization,
+            reference_authorization(credentials, &request, now)
+        );
         // The cached key gives the same answer the second time.
         assert_eq!(signer.sign(credentials, &request, now), ours);
     }
@@ -257,7 +285,8 @@ mod tests {
     #[test]
     fn batch_write_record_matches_aws_sigv4() {
         let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
-        let body = br#"{"Entries":[{"FeatureGroupName":"g","Record":[{"FeatureName":"id","ValueAsString":"1"}]}]}"#;
+        let body =
+            br#"{"Entries":[{"FeatureGroupName":"g","Record":[{"FeatureName":"id","ValueAsString":"1"}]}]}"#;
         check_against_reference(
             &static_credentials(None),
             RequestToSign {
@@ -276,7 +305,10 @@ mod tests {
     fn put_record_with_an_arn_in_the_path_and_a_session_token_matches_aws_sigv4() {
         let now = UNIX_EPOCH + Duration::from_secs(1_800_000_123);
         let mut path = String::from("/FeatureGroup/");
-        push_uri_encoded(&mut path, "arn:aws:sagemaker:us-west-2:123456789012:feature-group/my-group");
+        push_uri_encoded(
+            &mut path,
+            "arn:aws:sagemaker:us-west-2:123456789012:feature-group/my-group",
+        );
         assert_eq!(
             path,
             "/FeatureGroup/arn%3Aaws%3Asagemaker%3Aus-west-2%3A123456789012%3Afeature-group%2Fmy-group"
@@ -313,6 +345,13 @@ mod tests {
     }
 
     #[test]
+    fn hex_is_lower_case_and_two_digits_per_byte() {
+        let mut out = String::from(">");
+        push_hex(&mut out, &[0x00, 0x0f, 0xa5, 0xff]);
+        assert_eq!(out, ">000fa5ff");
+    }
+
+    #[test]
     fn a_new_day_or_new_credentials_derive_a_new_key() {
         let signer = Signer::new("us-west-2");
         let request = RequestToSign {
@@ -328,10 +367,16 @@ mod tests {
         let creds = static_credentials(None);
         signer.sign(&creds, &request, day1);
         let next_day = signer.sign(&creds, &request, day2);
-        assert_eq!(next_day.authorization, reference_authorization(&creds, &request, day2));
+        assert_eq!(
+            next_day.authorization,
+            reference_authorization(&creds, &request, day2)
+        );
         let rotated = Credentials::new("AKIDOTHER", "another-secret", None, None, "test");
         let after_rotation = signer.sign(&rotated, &request, day2);
-        assert_eq!(after_rotation.authorization, reference_authorization(&rotated, &request, day2));
+        assert_eq!(
+            after_rotation.authorization,
+            reference_authorization(&rotated, &request, day2)
+        );
         assert!(!format!("{after_rotation:?}").contains("another-secret"));
     }
 }

@@ -24,7 +24,9 @@ use serde_json::Value;
 use crate::config::{ClientConfig, TargetStore, TtlDuration};
 use crate::credentials::CredentialsCache;
 use crate::error::{Error, Result};
-use crate::request::{BATCH_WRITE_RECORD_PATH, BatchWriteReply, EntryError, ReturnedEntry, WriteTemplate, parse_error};
+use crate::request::{
+    BATCH_WRITE_RECORD_PATH, BatchWriteReply, EntryError, ReturnedEntry, WriteTemplate, parse_error,
+};
 use crate::signing::{RequestToSign, Signer};
 
 /// An endpoint URL split into what requests need: the base to prefix paths with and the `Host` value.
@@ -38,7 +40,8 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn parse(url: &str) -> Result<Self> {
-        crate::config::check_endpoint(url).map_err(|p| Error::InvalidConfig(vec![format!("endpoint {url}: {p}")]))?;
+        crate::config::check_endpoint(url)
+            .map_err(|p| Error::InvalidConfig(vec![format!("endpoint {url}: {p}")]))?;
         let uri: http::Uri = url
             .parse()
             .map_err(|e| Error::InvalidConfig(vec![format!("endpoint {url}: {e}")]))?;
@@ -195,8 +198,8 @@ impl SignedHttp {
             .header("x-amz-date", &signed.amz_date)
             .header(header::AUTHORIZATION, &signed.authorization);
         if let Some(token) = &signed.security_token {
-            let mut value =
-                HeaderValue::from_str(token).map_err(|_| SendError::NoAnswer("invalid session token".into()))?;
+            let mut value = HeaderValue::from_str(token)
+                .map_err(|_| SendError::NoAnswer("invalid session token".into()))?;
             value.set_sensitive(true);
             builder = builder.header("x-amz-security-token", value);
         }
@@ -228,7 +231,11 @@ pub struct WriteSpec {
 }
 
 impl WriteSpec {
-    pub fn new(feature_group: &str, target_stores: Option<Vec<TargetStore>>, ttl: Option<TtlDuration>) -> Self {
+    pub fn new(
+        feature_group: &str,
+        target_stores: Option<Vec<TargetStore>>,
+        ttl: Option<TtlDuration>,
+    ) -> Self {
         Self {
             template: WriteTemplate::new(feature_group, target_stores.as_deref(), ttl),
             feature_group: feature_group.to_owned(),
@@ -245,7 +252,11 @@ pub enum WriteOutcome {
     /// for PutRecord, an empty reply.
     Written(BatchWriteReply),
     /// An error answer to the whole call.
-    Refused { status: u16, code: String, message: String },
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// No usable answer (timeout, connection error, unreadable response): the records' fate is unknown.
     NoAnswer { message: String },
     /// No credentials to sign with.
@@ -277,7 +288,9 @@ impl Transport {
                 spec.template.write_batch_body(records.iter().copied(), &mut body);
                 let bytes_sent = body.len();
                 let started = Instant::now();
-                let answer = http.send(Method::POST, BATCH_WRITE_RECORD_PATH, JSON, None, body).await;
+                let answer = http
+                    .send(Method::POST, BATCH_WRITE_RECORD_PATH, JSON, None, body)
+                    .await;
                 let outcome = outcome_of(answer, BatchWriteReply::parse);
                 WriteReport {
                     outcome,
@@ -296,7 +309,9 @@ impl Transport {
                 spec.template.write_put_body(record, &mut body);
                 let bytes_sent = body.len();
                 let started = Instant::now();
-                let answer = http.send(Method::PUT, spec.template.put_path(), JSON, None, body).await;
+                let answer = http
+                    .send(Method::PUT, spec.template.put_path(), JSON, None, body)
+                    .await;
                 let outcome = outcome_of(answer, |_| Ok(BatchWriteReply::default()));
                 WriteReport {
                     outcome,
@@ -405,9 +420,12 @@ impl SdkWriter {
     }
 
     fn stores_of(spec: &WriteSpec) -> Option<Vec<sdk::types::TargetStore>> {
-        spec.target_stores
-            .as_ref()
-            .map(|stores| stores.iter().map(|s| sdk::types::TargetStore::from(s.as_str())).collect())
+        spec.target_stores.as_ref().map(|stores| {
+            stores
+                .iter()
+                .map(|s| sdk::types::TargetStore::from(s.as_str()))
+                .collect()
+        })
     }
 
     /// Credentials come from the same cache as the lean path's; a failure is reported before calling the SDK,
@@ -453,7 +471,10 @@ impl SdkWriter {
                     .iter()
                     .map(|e| EntryError {
                         entry: ReturnedEntry {
-                            record: e.entry().map(|entry| record_json(entry.record())).unwrap_or(Value::Null),
+                            record: e
+                                .entry()
+                                .map(|entry| record_json(entry.record()))
+                                .unwrap_or(Value::Null),
                         },
                         code: e.error_code().unwrap_or_default().to_owned(),
                         message: e.error_message().unwrap_or_default().to_owned(),
@@ -559,7 +580,9 @@ fn record_json(values: &[sdk::types::FeatureValue]) -> Value {
     )
 }
 
-fn sdk_error_outcome<E>(error: sdk::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> WriteOutcome
+fn sdk_error_outcome<E>(
+    error: sdk::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> WriteOutcome
 where
     E: sdk::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -612,7 +635,10 @@ mod tests {
         assert!(!e.https);
         let e = Endpoint::parse("https://featurestore-runtime.sagemaker.us-east-1.amazonaws.com").unwrap();
         assert!(e.https);
-        assert_eq!(e.authority, "featurestore-runtime.sagemaker.us-east-1.amazonaws.com");
+        assert_eq!(
+            e.authority,
+            "featurestore-runtime.sagemaker.us-east-1.amazonaws.com"
+        );
         assert!(Endpoint::parse("127.0.0.1:80").is_err());
     }
 
@@ -635,7 +661,9 @@ mod tests {
             }),
             BatchWriteReply::parse,
         );
-        assert!(matches!(throttled, WriteOutcome::Refused { status: 400, ref code, .. } if code == "ThrottlingException"));
+        assert!(
+            matches!(throttled, WriteOutcome::Refused { status: 400, ref code, .. } if code == "ThrottlingException")
+        );
         let garbled = outcome_of(
             Ok(HttpAnswer {
                 status: 200,
@@ -651,6 +679,9 @@ mod tests {
     fn sdk_records_render_as_the_encoders_json() {
         let json = br#"[{"FeatureName":"id","ValueAsString":"7"},{"FeatureName":"tags","ValueAsStringList":["a","b"]}]"#;
         let values = SdkWriter::record_of(json).unwrap();
-        assert_eq!(record_json(&values), serde_json::from_slice::<Value>(json).unwrap());
+        assert_eq!(
+            record_json(&values),
+            serde_json::from_slice::<Value>(json).unwrap()
+        );
     }
 }

@@ -3,11 +3,11 @@
 
 mod sink_support;
 
+use featurestore_core::Error;
 use featurestore_core::config::{Api, TransportKind};
 use featurestore_core::metrics::index;
 use featurestore_core::record::FailureOrigin;
 use featurestore_core::sink::Writer;
-use featurestore_core::Error;
 use featurestore_local::Faults;
 use sink_support::{TRANSPORTS, TestStore, assert_accounted, batch};
 
@@ -37,7 +37,9 @@ fn batch_write_record_writes_every_row_in_calls_of_25() {
         assert!(m[index::LATENCY_MAX_MS] >= m[index::LATENCY_P50_MS]);
         assert!(writer.take_failed().is_empty());
         for id in ["id-0", "id-250", "id-499"] {
-            let record = store.get_record(&group, id).unwrap_or_else(|| panic!("{id} not stored"));
+            let record = store
+                .get_record(&group, id)
+                .unwrap_or_else(|| panic!("{id} not stored"));
             assert_eq!(record["id"], id);
             assert_eq!(record.len(), 20, "{record:?}");
         }
@@ -57,7 +59,10 @@ fn put_record_sends_one_call_per_row() {
         assert_accounted(&m, 200);
         assert_eq!(m[index::ROWS_ACKNOWLEDGED], 200);
         assert_eq!(m[index::REQUESTS], 200);
-        assert_eq!(store.get_record(&group, "id-123").unwrap()["i0"], (123i64 * 1_000_003).to_string());
+        assert_eq!(
+            store.get_record(&group, "id-123").unwrap()["i0"],
+            (123i64 * 1_000_003).to_string()
+        );
     }
     assert_eq!(store.stats().requests_by_operation.get("PutRecord"), Some(&400));
 }
@@ -110,7 +115,10 @@ fn an_explicit_api_that_is_denied_fails_every_row_and_the_writer() {
             && !f.values.is_empty()
             && f.record_identifier.as_deref() == Some(&format!("id-{}", f.row))));
         // The error is latched: later writes are refused with it.
-        assert!(matches!(writer.write_batch(&batch(100, 1)), Err(Error::Service { .. })));
+        assert!(matches!(
+            writer.write_batch(&batch(100, 1)),
+            Err(Error::Service { .. })
+        ));
     }
 }
 

@@ -45,7 +45,10 @@ fn success_grows_the_limit_back() {
     let store = TestStore::start();
     let group = "recovering";
     let model = store.create_group(group);
-    store.set_faults(Faults { throttle_probability: 1.0, ..Faults::default() });
+    store.set_faults(Faults {
+        throttle_probability: 1.0,
+        ..Faults::default()
+    });
     let mut config = store.writer_config(group, TransportKind::Lean);
     config.max_in_flight = 16;
     config.retry.max_attempts = 4;
@@ -85,7 +88,10 @@ fn a_full_queue_blocks_the_caller_and_memory_stays_bounded() {
     let store = TestStore::start();
     let group = "backpressure";
     let model = store.create_group(group);
-    store.set_faults(Faults { latency_ms: 50, ..Faults::default() });
+    store.set_faults(Faults {
+        latency_ms: 50,
+        ..Faults::default()
+    });
     let mut config = store.writer_config(group, TransportKind::Lean);
     config.max_queued_records = 100;
     config.max_in_flight = 2;
@@ -97,7 +103,10 @@ fn a_full_queue_blocks_the_caller_and_memory_stays_bounded() {
     }
     let write_time = started.elapsed();
     writer.flush().unwrap();
-    assert!(write_time >= Duration::from_millis(250), "write() did not block: {write_time:?}");
+    assert!(
+        write_time >= Duration::from_millis(250),
+        "write() did not block: {write_time:?}"
+    );
     assert_eq!(writer.metrics()[index::ROWS_ACKNOWLEDGED], 400);
 }
 
@@ -106,7 +115,10 @@ fn abort_cancels_calls_in_flight_and_fails_every_row_not_acknowledged() {
     let store = TestStore::start();
     let group = "aborted";
     let model = store.create_group(group);
-    store.set_faults(Faults { latency_ms: 5_000, ..Faults::default() });
+    store.set_faults(Faults {
+        latency_ms: 5_000,
+        ..Faults::default()
+    });
     let mut config = store.writer_config(group, TransportKind::Lean);
     config.max_in_flight = 4;
     let mut writer = Writer::open(config, model).unwrap();
@@ -115,14 +127,20 @@ fn abort_cancels_calls_in_flight_and_fails_every_row_not_acknowledged() {
     let started = Instant::now();
     writer.abort();
     let took = started.elapsed();
-    assert!(took < Duration::from_millis(2_000), "abort waited for the store: {took:?}");
+    assert!(
+        took < Duration::from_millis(2_000),
+        "abort waited for the store: {took:?}"
+    );
     let m = writer.metrics();
     assert_accounted(&m, 1_000);
     assert_eq!(m[index::ROWS_FAILED], 1_000, "{m:?}");
     let failed = writer.take_failed();
     assert_eq!(failed.len(), 1_000);
     assert!(failed.iter().all(|f| f.reason.origin == FailureOrigin::Aborted));
-    assert!(matches!(writer.write_batch(&batch(1_000, 1)), Err(Error::Aborted)));
+    assert!(matches!(
+        writer.write_batch(&batch(1_000, 1)),
+        Err(Error::Aborted)
+    ));
     writer.flush().unwrap();
     assert_accounted(&writer.metrics(), 1_000);
 }

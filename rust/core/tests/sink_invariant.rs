@@ -29,9 +29,21 @@ fn accepted_equals_acknowledged_plus_failed_under_throttling_faults_and_resets()
         .zip(models)
         .enumerate()
         .map(|(i, (group, model))| {
-            let mut config = store.writer_config(group, if i % 2 == 0 { TransportKind::Lean } else { TransportKind::Sdk });
+            let mut config = store.writer_config(
+                group,
+                if i % 2 == 0 {
+                    TransportKind::Lean
+                } else {
+                    TransportKind::Sdk
+                },
+            );
             // Few attempts, so that some rows do run out of retries and the failed side is exercised too.
-            config.retry = RetryConfig { max_attempts: 3, max_elapsed_ms: 30_000, base_delay_ms: 1, max_delay_ms: 10 };
+            config.retry = RetryConfig {
+                max_attempts: 3,
+                max_elapsed_ms: 30_000,
+                base_delay_ms: 1,
+                max_delay_ms: 10,
+            };
             config.max_in_flight = 16;
             std::thread::spawn(move || {
                 let mut writer = Writer::open(config, model).unwrap();
@@ -59,9 +71,15 @@ fn accepted_equals_acknowledged_plus_failed_under_throttling_faults_and_resets()
         let failed_rows: std::collections::HashSet<u64> = failed.iter().map(|f| f.row).collect();
         for row in (0..2_000u64).step_by(97) {
             if !failed_rows.contains(&row) {
-                assert!(store.get_record(group, &format!("id-{row}")).is_some(), "{group}: id-{row} lost");
+                assert!(
+                    store.get_record(group, &format!("id-{row}")).is_some(),
+                    "{group}: id-{row} lost"
+                );
             }
         }
     }
-    assert!(total_failed > 0, "with 3 attempts some rows should have run out of retries");
+    assert!(
+        total_failed > 0,
+        "with 3 attempts some rows should have run out of retries"
+    );
 }

@@ -83,7 +83,11 @@ fn stored_strings_are_exactly_the_expected_ones_for_every_type() {
             "i4": "-9223372036854775808", "x4": "1.7976931348623157e+308", "s4": "é",
             "i5": "42", "x5": "2.5", "s5": "z",
         });
-        assert_eq!(Value::Object(second), expected_second, "{transport:?}: nulls are omitted");
+        assert_eq!(
+            Value::Object(second),
+            expected_second,
+            "{transport:?}: nulls are omitted"
+        );
     }
 }
 
@@ -106,7 +110,10 @@ fn ipc_streams_are_read_whole_and_rows_numbered_across_calls() {
     assert_accounted(&writer.metrics(), 600);
     assert_eq!(writer.metrics()[index::ROWS_ACKNOWLEDGED], 600);
     assert!(store.get_record(group, "id-599").is_some());
-    assert!(matches!(writer.write_ipc_stream(b"not arrow"), Err(Error::Input(_))));
+    assert!(matches!(
+        writer.write_ipc_stream(b"not arrow"),
+        Err(Error::Input(_))
+    ));
 }
 
 #[test]
@@ -122,8 +129,19 @@ fn a_dry_run_encodes_every_row_and_sends_nothing() {
     writer.flush().unwrap();
     let m = writer.metrics();
     assert_accounted(&m, 500);
-    assert_eq!((m[index::ROWS_ACKNOWLEDGED], m[index::ROWS_DRY_RUN], m[index::REQUESTS]), (500, 500, 0));
-    assert_eq!(store.stats().requests, requests_before, "a dry run sent something");
+    assert_eq!(
+        (
+            m[index::ROWS_ACKNOWLEDGED],
+            m[index::ROWS_DRY_RUN],
+            m[index::REQUESTS]
+        ),
+        (500, 500, 0)
+    );
+    assert_eq!(
+        store.stats().requests,
+        requests_before,
+        "a dry run sent something"
+    );
     assert!(store.get_record(group, "id-0").is_none());
 }
 
@@ -134,8 +152,17 @@ fn schema_problems_are_reported_before_anything_is_sent() {
     let model = store.create_group(group);
     let mut writer = Writer::open(store.writer_config(group, TransportKind::Lean), model).unwrap();
     let good = batch(0, 3);
-    let mut fields: Vec<arrow_schema::Field> = good.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.push(arrow_schema::Field::new("unknown", arrow_schema::DataType::Int64, true));
+    let mut fields: Vec<arrow_schema::Field> = good
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(arrow_schema::Field::new(
+        "unknown",
+        arrow_schema::DataType::Int64,
+        true,
+    ));
     let mut columns = good.columns().to_vec();
     columns.push(Arc::new(Int64Array::from(vec![1, 2, 3])));
     let extra = RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), columns).unwrap();
@@ -156,8 +183,14 @@ fn describe_feature_group_returns_the_services_json_verbatim() {
     let by_arn: Value = serde_json::from_str(&describe_feature_group(&client, &arn).unwrap()).unwrap();
     assert_eq!(by_arn["FeatureGroupName"], "described");
     let missing = describe_feature_group(&client, "missing").unwrap_err();
-    assert!(matches!(&missing, Error::Service { code, .. } if code == "ResourceNotFound"), "{missing}");
+    assert!(
+        matches!(&missing, Error::Service { code, .. } if code == "ResourceNotFound"),
+        "{missing}"
+    );
     let mut bad = client.clone();
     bad.runtime_endpoint = Some("ftp://nowhere".into());
-    assert!(matches!(describe_feature_group(&bad, "described"), Err(Error::InvalidConfig(_))));
+    assert!(matches!(
+        describe_feature_group(&bad, "described"),
+        Err(Error::InvalidConfig(_))
+    ));
 }

@@ -11,7 +11,11 @@ use featurestore_local::Faults;
 use sink_support::{TRANSPORTS, TestStore, assert_accounted, batch};
 
 /// Writes `rows` rows with `faults` on, and checks they were all acknowledged after retries.
-fn all_written_despite(faults: Faults, api: Api, rows: usize) -> Vec<[i64; featurestore_core::metrics::METRIC_COUNT]> {
+fn all_written_despite(
+    faults: Faults,
+    api: Api,
+    rows: usize,
+) -> Vec<[i64; featurestore_core::metrics::METRIC_COUNT]> {
     let store = TestStore::start();
     let mut all = Vec::new();
     for transport in TRANSPORTS {
@@ -28,11 +32,22 @@ fn all_written_despite(faults: Faults, api: Api, rows: usize) -> Vec<[i64; featu
         writer.flush().unwrap();
         let m = writer.metrics();
         assert_accounted(&m, rows as i64);
-        assert_eq!(m[index::ROWS_ACKNOWLEDGED], rows as i64, "{transport:?}: {m:?} {:?}", writer.take_failed().first());
-        assert!(m[index::ROWS_RETRIED] > 0, "{transport:?}: nothing was retried: {m:?}");
+        assert_eq!(
+            m[index::ROWS_ACKNOWLEDGED],
+            rows as i64,
+            "{transport:?}: {m:?} {:?}",
+            writer.take_failed().first()
+        );
+        assert!(
+            m[index::ROWS_RETRIED] > 0,
+            "{transport:?}: nothing was retried: {m:?}"
+        );
         store.clear_faults();
         for id in [0, rows / 2, rows - 1] {
-            assert!(store.get_record(&group, &format!("id-{id}")).is_some(), "{transport:?}: id-{id}");
+            assert!(
+                store.get_record(&group, &format!("id-{id}")).is_some(),
+                "{transport:?}: id-{id}"
+            );
         }
         all.push(m);
     }
@@ -41,7 +56,10 @@ fn all_written_despite(faults: Faults, api: Api, rows: usize) -> Vec<[i64; featu
 
 #[test]
 fn throttling_is_retried_and_counted() {
-    let faults = Faults { throttle_probability: 0.3, ..Faults::default() };
+    let faults = Faults {
+        throttle_probability: 0.3,
+        ..Faults::default()
+    };
     for m in all_written_despite(faults, Api::BatchWriteRecord, 500) {
         assert!(m[index::REQUESTS_THROTTLED] > 0, "{m:?}");
     }
@@ -49,25 +67,37 @@ fn throttling_is_retried_and_counted() {
 
 #[test]
 fn internal_failures_are_retried() {
-    let faults = Faults { server_error_probability: 0.3, ..Faults::default() };
+    let faults = Faults {
+        server_error_probability: 0.3,
+        ..Faults::default()
+    };
     all_written_despite(faults, Api::BatchWriteRecord, 500);
 }
 
 #[test]
 fn service_unavailable_is_retried_with_put_record_too() {
-    let faults = Faults { unavailable_probability: 0.3, ..Faults::default() };
+    let faults = Faults {
+        unavailable_probability: 0.3,
+        ..Faults::default()
+    };
     all_written_despite(faults, Api::PutRecord, 200);
 }
 
 #[test]
 fn connection_resets_are_retried() {
-    let faults = Faults { connection_reset_probability: 0.2, ..Faults::default() };
+    let faults = Faults {
+        connection_reset_probability: 0.2,
+        ..Faults::default()
+    };
     all_written_despite(faults, Api::BatchWriteRecord, 500);
 }
 
 #[test]
 fn unprocessed_entries_are_sent_again() {
-    let faults = Faults { unprocessed_entry_probability: 0.3, ..Faults::default() };
+    let faults = Faults {
+        unprocessed_entry_probability: 0.3,
+        ..Faults::default()
+    };
     let metrics = all_written_despite(faults, Api::BatchWriteRecord, 500);
     for m in metrics {
         // Only the unprocessed entries are re-sent, never the whole call.
@@ -82,7 +112,11 @@ fn timeouts_are_retried() {
         let group = format!("timeout-{transport:?}").to_lowercase();
         let model = store.create_group(&group);
         // Half the calls take 0-400 ms more than the 200 ms timeout allows.
-        store.set_faults(Faults { latency_ms: 0, latency_jitter_ms: 400, ..Faults::default() });
+        store.set_faults(Faults {
+            latency_ms: 0,
+            latency_jitter_ms: 400,
+            ..Faults::default()
+        });
         let mut config = store.writer_config(&group, transport);
         config.client.request_timeout_ms = 200;
         let mut writer = Writer::open(config, model).unwrap();
@@ -102,9 +136,17 @@ fn rows_fail_with_the_last_error_when_retries_run_out() {
     for transport in [TransportKind::Lean, TransportKind::Sdk] {
         let group = format!("exhausted-{transport:?}").to_lowercase();
         let model = store.create_group(&group);
-        store.set_faults(Faults { throttle_probability: 1.0, ..Faults::default() });
+        store.set_faults(Faults {
+            throttle_probability: 1.0,
+            ..Faults::default()
+        });
         let mut config = store.writer_config(&group, transport);
-        config.retry = RetryConfig { max_attempts: 3, max_elapsed_ms: 10_000, base_delay_ms: 1, max_delay_ms: 5 };
+        config.retry = RetryConfig {
+            max_attempts: 3,
+            max_elapsed_ms: 10_000,
+            base_delay_ms: 1,
+            max_delay_ms: 5,
+        };
         let mut writer = Writer::open(config, model).unwrap();
         writer.write_batch(&batch(0, 60)).unwrap();
         writer.flush().unwrap(); // throttling is not fatal to the writer: rows fail, the job goes on
@@ -112,12 +154,20 @@ fn rows_fail_with_the_last_error_when_retries_run_out() {
         assert_accounted(&m, 60);
         assert_eq!(m[index::ROWS_FAILED], 60);
         assert_eq!(m[index::ROWS_RETRIED], 120, "two retries of 60 rows: {m:?}");
-        assert_eq!(m[index::REQUESTS], 9, "3 calls of 25/25/10, 3 attempts each: {m:?}");
+        assert_eq!(
+            m[index::REQUESTS],
+            9,
+            "3 calls of 25/25/10, 3 attempts each: {m:?}"
+        );
         let failed = writer.take_failed();
         assert_eq!(failed.len(), 60);
-        assert!(failed.iter().all(|f| f.reason.origin == FailureOrigin::RetriesExhausted
-            && f.reason.code == "ThrottlingException"
-            && f.reason.message.starts_with("after 3 attempts")));
+        assert!(
+            failed
+                .iter()
+                .all(|f| f.reason.origin == FailureOrigin::RetriesExhausted
+                    && f.reason.code == "ThrottlingException"
+                    && f.reason.message.starts_with("after 3 attempts"))
+        );
         store.clear_faults();
     }
 }
@@ -127,9 +177,17 @@ fn retries_stop_at_the_time_bound() {
     let store = TestStore::start();
     let group = "elapsed";
     let model = store.create_group(group);
-    store.set_faults(Faults { server_error_probability: 1.0, ..Faults::default() });
+    store.set_faults(Faults {
+        server_error_probability: 1.0,
+        ..Faults::default()
+    });
     let mut config = store.writer_config(group, TransportKind::Lean);
-    config.retry = RetryConfig { max_attempts: 1_000, max_elapsed_ms: 300, base_delay_ms: 20, max_delay_ms: 40 };
+    config.retry = RetryConfig {
+        max_attempts: 1_000,
+        max_elapsed_ms: 300,
+        base_delay_ms: 20,
+        max_delay_ms: 40,
+    };
     let mut writer = Writer::open(config, model).unwrap();
     writer.write_batch(&batch(0, 25)).unwrap();
     writer.flush().unwrap();
@@ -137,5 +195,8 @@ fn retries_stop_at_the_time_bound() {
     assert_eq!(failed.len(), 25);
     assert!(failed.iter().all(|f| f.reason.origin == FailureOrigin::RetriesExhausted
         && f.reason.code == "InternalFailure"));
-    assert!(writer.metrics()[index::REQUESTS] < 100, "bounded by time, not attempts");
+    assert!(
+        writer.metrics()[index::REQUESTS] < 100,
+        "bounded by time, not attempts"
+    );
 }

@@ -28,9 +28,18 @@ fn text_batch(first: usize, rows: usize, bad_every: usize) -> arrow_array::Recor
     use std::sync::Arc;
     let good = batch(first, rows);
     let x0: ArrayRef = Arc::new(StringArray::from_iter_values((first..first + rows).map(|i| {
-        if i % bad_every == 0 { "not a number".to_owned() } else { format!("{i}.5") }
+        if i % bad_every == 0 {
+            "not a number".to_owned()
+        } else {
+            format!("{i}.5")
+        }
     })));
-    let mut fields: Vec<arrow_schema::Field> = good.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut fields: Vec<arrow_schema::Field> = good
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
     let mut columns = good.columns().to_vec();
     let x0_index = good.schema().index_of("x0").unwrap();
     fields[x0_index] = arrow_schema::Field::new("x0", arrow_schema::DataType::Utf8, true);
@@ -53,16 +62,26 @@ fn validation_errors_fail_only_the_rows_at_fault_with_the_services_message() {
             let m = writer.metrics();
             assert_accounted(&m, 100);
             assert_eq!(m[index::ROWS_FAILED], 10, "{api:?} {transport:?}: {m:?}");
-            assert_eq!(m[index::ROWS_RETRIED], 0, "terminal errors are not retried: {m:?}");
+            assert_eq!(
+                m[index::ROWS_RETRIED],
+                0,
+                "terminal errors are not retried: {m:?}"
+            );
             let mut failed = writer.take_failed();
             failed.sort_by_key(|f| f.row);
-            assert_eq!(failed.iter().map(|f| f.row).collect::<Vec<_>>(), (0..100).step_by(10).collect::<Vec<u64>>());
+            assert_eq!(
+                failed.iter().map(|f| f.row).collect::<Vec<_>>(),
+                (0..100).step_by(10).collect::<Vec<u64>>()
+            );
             for f in &failed {
                 assert_eq!(f.reason.origin, FailureOrigin::Service);
                 assert_eq!(f.reason.code, "ValidationError", "{f:?}");
                 assert!(!f.reason.message.is_empty());
                 assert_eq!(f.values["x0"], "not a number");
-                assert_eq!(f.record_identifier.as_deref(), Some(format!("id-{}", f.row).as_str()));
+                assert_eq!(
+                    f.record_identifier.as_deref(),
+                    Some(format!("id-{}", f.row).as_str())
+                );
             }
             assert!(store.get_record(&group, "id-1").is_some());
             assert!(store.get_record(&group, "id-10").is_none());
@@ -104,7 +123,9 @@ fn a_missing_feature_group_fails_the_rows_and_with_batch_write_record_the_writer
             assert_eq!(m[index::ROWS_FAILED], 30);
             let failed = writer.take_failed();
             assert!(
-                failed.iter().all(|f| f.reason.code == expected_code && f.reason.message.contains("does-not-exist")),
+                failed
+                    .iter()
+                    .all(|f| f.reason.code == expected_code && f.reason.message.contains("does-not-exist")),
                 "{api:?} {transport:?}: {:?}",
                 failed.first()
             );

@@ -78,7 +78,10 @@ impl QueueBudget {
                     if left.is_zero() {
                         return false;
                     }
-                    self.freed.wait_timeout(used, left).unwrap_or_else(|p| p.into_inner()).0
+                    self.freed
+                        .wait_timeout(used, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
                 }
             };
         }
@@ -103,7 +106,13 @@ mod tests {
         assert!(!taker.is_finished(), "5 more records do not fit");
         budget.give_back_records(4);
         taker.join().unwrap();
-        assert_eq!(budget.in_use(), Used { records: 9, bytes: 200 });
+        assert_eq!(
+            budget.in_use(),
+            Used {
+                records: 9,
+                bytes: 200
+            }
+        );
     }
 
     #[test]
@@ -115,6 +124,12 @@ mod tests {
         assert!(budget.wait_until_settled(Some(Duration::from_millis(10))));
         budget.give_back_bytes(900);
         budget.take(1, 5000); // larger than the budget, admitted into an empty queue
-        assert_eq!(budget.in_use(), Used { records: 1, bytes: 5000 });
+        assert_eq!(
+            budget.in_use(),
+            Used {
+                records: 1,
+                bytes: 5000
+            }
+        );
     }
 }

@@ -91,7 +91,11 @@ impl Engine {
             api: config.api,
             batch_size: config.batch_size.max(1),
             backoff: Backoff::new(config.retry),
-            spec: WriteSpec::new(&config.feature_group, config.target_stores.clone(), config.ttl_duration),
+            spec: WriteSpec::new(
+                &config.feature_group,
+                config.target_stores.clone(),
+                config.ttl_duration,
+            ),
             record_identifier: record_identifier.to_owned(),
             client: io.as_ref().map(|(_, client)| Arc::clone(client)),
         });
@@ -111,7 +115,11 @@ impl Engine {
         let failed = batch.take_failed();
         if !failed.is_empty() {
             Stats::add(&shared.stats.rows_failed, failed.len());
-            shared.failed.lock().unwrap_or_else(|p| p.into_inner()).extend(failed);
+            shared
+                .failed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(failed);
         }
         let records = batch.records().len();
         if records == 0 {
@@ -131,7 +139,11 @@ impl Engine {
         if let Err(mpsc::error::SendError(queued)) = queue.send(queued) {
             // The dispatcher is gone (its runtime died): fail the rows rather than lose them.
             let all: Vec<usize> = (0..records).collect();
-            let reason = reason(FailureOrigin::Client, "WriterStopped", "the writer's I/O task is gone");
+            let reason = reason(
+                FailureOrigin::Client,
+                "WriterStopped",
+                "the writer's I/O task is gone",
+            );
             settle_failed(shared, &queued.batch, &all, &reason);
             return Err(Error::Internal("the writer's I/O task is gone".into()));
         }
@@ -255,7 +267,11 @@ fn settle_failed(shared: &Shared, batch: &EncodedBatch, indexes: &[usize], reaso
             }
         })
         .collect();
-    shared.failed.lock().unwrap_or_else(|p| p.into_inner()).extend(failed);
+    shared
+        .failed
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .extend(failed);
     Stats::add(&shared.stats.rows_failed, indexes.len());
     shared.budget.give_back_records(indexes.len());
 }
@@ -266,8 +282,12 @@ fn values_of(record_json: &[u8], record_identifier: &str) -> (Option<String>, Ma
     let mut identifier = None;
     if let Ok(Value::Array(features)) = serde_json::from_slice::<Value>(record_json) {
         for feature in features {
-            let Value::Object(mut feature) = feature else { continue };
-            let Some(Value::String(name)) = feature.remove("FeatureName") else { continue };
+            let Value::Object(mut feature) = feature else {
+                continue;
+            };
+            let Some(Value::String(name)) = feature.remove("FeatureName") else {
+                continue;
+            };
             let value = feature
                 .remove("ValueAsString")
                 .or_else(|| feature.remove("ValueAsStringList"))
@@ -325,7 +345,11 @@ async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<Queued
 }
 
 fn aborted_reason() -> FailureReason {
-    reason(FailureOrigin::Aborted, "Aborted", "the writer was aborted before the record was acknowledged")
+    reason(
+        FailureOrigin::Aborted,
+        "Aborted",
+        "the writer was aborted before the record was acknowledged",
+    )
 }
 
 fn use_put(shared: &Shared) -> bool {
@@ -441,7 +465,10 @@ async fn run_call(shared: Arc<Shared>, mut call: Call, permit: Permit) {
             return;
         }
         let delay = shared.backoff.delay(call.attempts, &mut rng);
-        if !shared.backoff.may_retry(call.attempts, call.first_sent.elapsed(), delay) {
+        if !shared
+            .backoff
+            .may_retry(call.attempts, call.first_sent.elapsed(), delay)
+        {
             for retry in &verdict.retry {
                 let why = reason(
                     FailureOrigin::RetriesExhausted,
@@ -485,7 +512,10 @@ async fn send(shared: &Shared, call: &Call, put: bool) -> Option<WriteReport> {
     let send = async {
         if put {
             let span = batch.records()[call.indexes[0]];
-            client.runtime.put_record(&shared.spec, batch.record_json(&span)).await
+            client
+                .runtime
+                .put_record(&shared.spec, batch.record_json(&span))
+                .await
         } else {
             let records: Vec<&[u8]> = call
                 .indexes
@@ -582,7 +612,9 @@ fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdic
             if unmatched {
                 // An entry came back that matches none we sent: which record it stands for is unknown, so
                 // every record not accounted for is sent again (at least once, never lost).
-                log::warn!("BatchWriteRecord returned entries that match no record sent; re-sending the rest");
+                log::warn!(
+                    "BatchWriteRecord returned entries that match no record sent; re-sending the rest"
+                );
                 for (position, ack) in acknowledged.iter_mut().enumerate() {
                     if *ack {
                         *ack = false;
@@ -597,7 +629,11 @@ fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdic
             settle_acknowledged(shared, acknowledged.iter().filter(|a| **a).count());
             verdict.retry = fate.into_iter().flatten().collect();
         }
-        WriteOutcome::Refused { status, code, message } => match classify_call(status, &code) {
+        WriteOutcome::Refused {
+            status,
+            code,
+            message,
+        } => match classify_call(status, &code) {
             class @ (ErrorClass::Throttled | ErrorClass::Retryable) => {
                 verdict.throttled = class == ErrorClass::Throttled;
                 verdict.retry = retry_all(&code, &message);
@@ -655,7 +691,10 @@ mod tests {
             "id",
         );
         assert_eq!(id.as_deref(), Some("42"));
-        assert_eq!(Value::Object(values), serde_json::json!({"id": "42", "tags": ["a", "b"]}));
+        assert_eq!(
+            Value::Object(values),
+            serde_json::json!({"id": "42", "tags": ["a", "b"]})
+        );
     }
 
     #[test]
@@ -680,7 +719,13 @@ mod tests {
         let m = engine.metrics();
         use crate::metrics::index::*;
         assert_eq!(
-            (m[ROWS_ACCEPTED], m[ROWS_ACKNOWLEDGED], m[ROWS_FAILED], m[ROWS_DRY_RUN], m[REQUESTS]),
+            (
+                m[ROWS_ACCEPTED],
+                m[ROWS_ACKNOWLEDGED],
+                m[ROWS_FAILED],
+                m[ROWS_DRY_RUN],
+                m[REQUESTS]
+            ),
             (4, 3, 1, 3, 0)
         );
         assert_eq!(engine.take_failed().len(), 1);

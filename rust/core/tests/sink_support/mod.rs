@@ -119,9 +119,11 @@ impl TestStore {
         });
         let (status, body) = self.control_call("SageMaker.CreateFeatureGroup", request);
         assert_eq!(status, 200, "CreateFeatureGroup: {body}");
-        let described =
-            featurestore_core::control::describe_feature_group(&self.client_config(TransportKind::Lean), name)
-                .unwrap();
+        let described = featurestore_core::control::describe_feature_group(
+            &self.client_config(TransportKind::Lean),
+            name,
+        )
+        .unwrap();
         FeatureGroup::from_describe_json(&described).unwrap()
     }
 
@@ -159,7 +161,13 @@ impl TestStore {
             .behavior_version(sdk::config::BehaviorVersion::latest())
             .region(sdk::config::Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(sdk::config::Credentials::new("AKIDTEST", "test-secret", None, None, "test"))
+            .credentials_provider(sdk::config::Credentials::new(
+                "AKIDTEST",
+                "test-secret",
+                None,
+                None,
+                "test",
+            ))
             .http_client(http_client)
             .build();
         sdk::Client::from_conf(config)
@@ -169,7 +177,10 @@ impl TestStore {
     pub fn get_record(&self, group: &str, id: &str) -> Option<serde_json::Map<String, Value>> {
         let client = self.sdk_client();
         let (group, id) = (group.to_owned(), id.to_owned());
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let output = runtime
             .block_on(
                 client
@@ -211,10 +222,28 @@ impl Drop for TestStore {
 pub fn schema() -> Arc<Schema> {
     let mut fields = vec![
         Field::new("id", DataType::Utf8, false),
-        Field::new("event_time", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false),
+        Field::new(
+            "event_time",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            false,
+        ),
     ];
-    let integers = [DataType::Int64, DataType::Int32, DataType::Int16, DataType::Int8, DataType::Int64, DataType::Int64];
-    let floats = [DataType::Float64, DataType::Float32, DataType::Float64, DataType::Float64, DataType::Float64, DataType::Float64];
+    let integers = [
+        DataType::Int64,
+        DataType::Int32,
+        DataType::Int16,
+        DataType::Int8,
+        DataType::Int64,
+        DataType::Int64,
+    ];
+    let floats = [
+        DataType::Float64,
+        DataType::Float32,
+        DataType::Float64,
+        DataType::Float64,
+        DataType::Float64,
+        DataType::Float64,
+    ];
     for i in 0..6 {
         fields.push(Field::new(format!("i{i}"), integers[i].clone(), true));
         fields.push(Field::new(format!("x{i}"), floats[i].clone(), true));
@@ -227,7 +256,9 @@ pub fn schema() -> Arc<Schema> {
 pub fn batch(first: usize, rows: usize) -> RecordBatch {
     let range = first..first + rows;
     let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(range.clone().map(|i| format!("id-{i}")))),
+        Arc::new(StringArray::from_iter_values(
+            range.clone().map(|i| format!("id-{i}")),
+        )),
         Arc::new(
             TimestampMillisecondArray::from_iter_values(range.clone().map(|i| 1_700_000_000_000 + i as i64))
                 .with_timezone("UTC"),
@@ -236,13 +267,23 @@ pub fn batch(first: usize, rows: usize) -> RecordBatch {
     for k in 0..6 {
         let integers: ArrayRef = match k {
             1 => Arc::new(Int32Array::from_iter_values(range.clone().map(|i| -(i as i32)))),
-            2 => Arc::new(Int16Array::from_iter_values(range.clone().map(|i| (i % 30_000) as i16))),
-            3 => Arc::new(Int8Array::from_iter_values(range.clone().map(|i| (i % 100) as i8))),
-            _ => Arc::new(Int64Array::from_iter_values(range.clone().map(|i| i as i64 * 1_000_003 - k as i64))),
+            2 => Arc::new(Int16Array::from_iter_values(
+                range.clone().map(|i| (i % 30_000) as i16),
+            )),
+            3 => Arc::new(Int8Array::from_iter_values(
+                range.clone().map(|i| (i % 100) as i8),
+            )),
+            _ => Arc::new(Int64Array::from_iter_values(
+                range.clone().map(|i| i as i64 * 1_000_003 - k as i64),
+            )),
         };
         let floats: ArrayRef = match k {
-            1 => Arc::new(Float32Array::from_iter_values(range.clone().map(|i| i as f32 * 0.5))),
-            _ => Arc::new(Float64Array::from_iter_values(range.clone().map(|i| i as f64 / 8.0 + k as f64))),
+            1 => Arc::new(Float32Array::from_iter_values(
+                range.clone().map(|i| i as f32 * 0.5),
+            )),
+            _ => Arc::new(Float64Array::from_iter_values(
+                range.clone().map(|i| i as f64 / 8.0 + k as f64),
+            )),
         };
         let strings: ArrayRef = Arc::new(StringArray::from_iter_values(
             range.clone().map(|i| format!("value {k} of row {i}")),
@@ -262,7 +303,11 @@ pub fn assert_accounted(metrics: &[i64; METRIC_COUNT], rows: i64) {
     let acknowledged = metrics[index::ROWS_ACKNOWLEDGED];
     let failed = metrics[index::ROWS_FAILED];
     assert_eq!(accepted, rows, "accepted: {metrics:?}");
-    assert_eq!(accepted, acknowledged + failed, "accepted != acknowledged + failed: {metrics:?}");
+    assert_eq!(
+        accepted,
+        acknowledged + failed,
+        "accepted != acknowledged + failed: {metrics:?}"
+    );
 }
 
 /// Polls `condition` for up to `timeout`.
