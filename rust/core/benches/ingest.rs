@@ -14,6 +14,7 @@
 //! what the store's injected latency really added. The store is pinned to `--store-cpu` with taskset; pin the
 //! bench itself with `taskset -c 0` as above. Batches are generated before timing (16 distinct batches of
 //! 10,000 rows, cycled), so their cost is not counted.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,5 +1,6 @@
 //! What the store holds is exactly the text the encoder was meant to write, for every type of the test group,
 //! read back through the Rust SDK's GetRecord; plus IPC stream input, dry runs and DescribeFeatureGroup.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod sink_support;
 

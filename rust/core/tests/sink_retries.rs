@@ -1,5 +1,6 @@
 //! Every retryable error is retried until the rows are written; retries that run out fail the rows with the
 //! last error. Each fault is injected by the real local store.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod sink_support;
 

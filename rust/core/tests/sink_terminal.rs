@@ -1,5 +1,6 @@
 //! Terminal errors fail the rows at once with the service's code and message: per-entry validation errors of
 //! BatchWriteRecord, a PutRecord refused, a feature group that does not exist.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod sink_support;
 

@@ -1,6 +1,6 @@
 //! Shared by the sink and transport tests: a real `featurestore-local` on a free port, a feature group of 20
 //! features created through the control plane, Arrow batches for it, and read-back through the Rust SDK.
-#![allow(dead_code)] // each test binary uses a different part
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code; each binary uses a part
 
 use std::path::PathBuf;
 use std::sync::Arc;
