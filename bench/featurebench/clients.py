@@ -1,0 +1,143 @@
+"""The clients under test, each as a user would call it, unmodified, against the group the harness created.
+
+Spark-based clients share one session setup (`spark_session`) and one cached DataFrame; the SageMaker SDK gets
+the same rows as a pandas DataFrame. `prepare` runs before timing, `write` is what is timed.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .env import REGION
+
+SPARK_CORES = 2
+
+
+@dataclass(frozen=True)
+class Client:
+    name: str  # the id used on the command line and in results
+    label: str  # how tables and the chart name it
+    peer: bool  # False for ours
+    api: str  # PutRecord or BatchWriteRecord
+    kind: str  # "spark" or "pandas"
+
+
+CLIENTS = [
+    Client("ours-batch", "ours, BatchWriteRecord", False, "BatchWriteRecord", "spark"),
+    Client("ours-put", "ours, PutRecord", False, "PutRecord", "spark"),
+    Client("aws-batch", "AWS connector, use_batch_write_record", True, "BatchWriteRecord", "spark"),
+    Client("aws-put", "AWS connector, PutRecord (default)", True, "PutRecord", "spark"),
+    Client("sdk", "SageMaker SDK, FeatureGroup.ingest", True, "PutRecord", "pandas"),
+]
+BY_NAME = {client.name: client for client in CLIENTS}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a run writes, and how the SDK client is sized."""
+
+    group: str
+    arn: str
+    sdk_processes: int
+    sdk_workers: int
+
+
+def executor_cores(client: Client, target: Target) -> int:
+    """The cores a client is given, the denominator of records/s per core: Spark's task slots (local[2]), or
+    the SDK's worker processes."""
+    return SPARK_CORES if client.kind == "spark" else target.sdk_processes
+
+
+def spark_session(jars: list[Path]):
+    """The one session setup of every Spark-based client (both connectors' jars on the classpath for all)."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(f"local[{SPARK_CORES}]")
+        .appName("featurestore-bench")
+        .config("spark.jars", ",".join(str(jar) for jar in jars))
+        .config("spark.driver.memory", "4g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", str(SPARK_CORES))
+        .config("spark.default.parallelism", str(SPARK_CORES))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .getOrCreate()
+    )
+
+
+def aws_connector_jars() -> list[Path]:
+    """The AWS connector's jar for the installed pyspark, found the way its documentation says."""
+    import feature_store_pyspark
+
+    return [Path(jar) for jar in feature_store_pyspark.classpath_jars()]
+
+
+def prepare_spark(jars: list[Path], parquet: Path, rows: int):
+    """A session and the rows cached in memory in SPARK_CORES partitions."""
+    spark = spark_session(jars)
+    df = spark.read.parquet(str(parquet)).repartition(SPARK_CORES).cache()
+    cached = df.count()
+    if cached != rows:
+        raise RuntimeError(f"{parquet} holds {cached} rows, expected {rows}")
+    return spark, df
+
+
+def write_ours(df, target: Target, api: str) -> None:
+    # Endpoints, region and credentials come from the environment, as for the peers.
+    (
+        df.write.format("featurestore")
+        .option("featureGroupName", target.arn)
+        .option("api", api)
+        .option("targetStores", "OnlineStore")
+        .mode("append")
+        .save()
+    )
+
+
+def write_aws_connector(df, target: Target, batch: bool) -> None:
+    from feature_store_pyspark.FeatureStoreManager import FeatureStoreManager
+
+    FeatureStoreManager().ingest_data(
+        input_data_frame=df,
+        feature_group_arn=target.arn,
+        target_stores=["OnlineStore"],
+        use_batch_write_record=batch,
+    )
+
+
+def prepare_sdk(parquet: Path, rows: int, target: Target):
+    """The rows as a pandas DataFrame and the SDK's FeatureGroup (its imports and session are not timed)."""
+    import boto3
+    import pandas as pd
+    import sagemaker
+    from sagemaker.feature_store.feature_group import FeatureGroup
+
+    frame = pd.read_parquet(parquet)
+    if len(frame) != rows:
+        raise RuntimeError(f"{parquet} holds {len(frame)} rows, expected {rows}")
+    session = sagemaker.Session(boto_session=boto3.Session(region_name=REGION))
+    return frame, FeatureGroup(name=target.group, sagemaker_session=session)
+
+
+def write_sdk(prepared, target: Target) -> None:
+    frame, group = prepared
+    group.ingest(
+        data_frame=frame,
+        max_processes=target.sdk_processes,
+        max_workers=target.sdk_workers,
+        wait=True,
+    )
+
+
+def writer(client: Client) -> Callable[[Any, Target], None]:
+    """The timed call of `client`, given what its `prepare_*` returned."""
+    return {
+        "ours-batch": lambda df, t: write_ours(df, t, "BatchWriteRecord"),
+        "ours-put": lambda df, t: write_ours(df, t, "PutRecord"),
+        "aws-batch": lambda df, t: write_aws_connector(df, t, batch=True),
+        "aws-put": lambda df, t: write_aws_connector(df, t, batch=False),
+        "sdk": write_sdk,
+    }[client.name]

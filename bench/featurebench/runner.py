@@ -1,0 +1,236 @@
+"""One run: a fresh store with the latency set, a fresh feature group, one client in its own process; returns
+what was measured, or why the run does not count."""
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from . import clients, dataset, procfs
+from .env import REGION, client_env
+from .store import LocalStore, records_received
+
+READY_TIMEOUT_S = 600
+WRITE_TIMEOUT_S = 1800
+EXIT_TIMEOUT_S = 120
+PROBE_CALLS = 100
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every run of a matrix shares."""
+
+    store_binary: Path
+    jar: Path
+    work: Path  # scratch: data sets, store data dirs, logs
+    store_cpus: set[int] | None
+    client_cpus: set[int] | None
+    sdk_processes: int
+    sdk_workers: int
+
+
+def _runtime_client(endpoint: str):
+    return boto3.client(
+        "sagemaker-featurestore-runtime",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="featurestore-bench",
+        aws_secret_access_key="featurestore-bench-secret",
+        config=Config(retries={"max_attempts": 1}, proxies={}),
+    )
+
+
+def measure_added_latency(store: LocalStore, latency_ms: int) -> float:
+    """What `latency_ms` really adds to a PutRecord round trip, in ms: the median of sequential calls with the
+    latency set minus the median without (timer granularity makes it more than asked)."""
+    group = f"probe-{uuid.uuid4().hex[:8]}"
+    store.create_group(group)
+    runtime = _runtime_client(store.endpoint)
+    row = dataset.expected_row(0)
+    record = [{"FeatureName": k, "ValueAsString": str(v)} for k, v in row.items()]
+
+    def median_call_ms() -> float:
+        times = []
+        for _ in range(PROBE_CALLS):
+            start = time.perf_counter()
+            runtime.put_record(FeatureGroupName=group, Record=record)
+            times.append((time.perf_counter() - start) * 1000)
+        return statistics.median(times)
+
+    store.set_latency(0)
+    base = median_call_ms()
+    store.set_latency(latency_ms)
+    return median_call_ms() - base
+
+
+def check_sample(store: LocalStore, group: str, rows: int) -> str | None:
+    """Reads a few records back and compares them with the data set; None when they match."""
+    runtime = _runtime_client(store.endpoint)
+    for i in sorted({0, 1, rows // 3, rows // 2, rows - 1}):
+        got = runtime.get_record(FeatureGroupName=group, RecordIdentifierValueAsString=str(i)).get("Record")
+        if not got:
+            return f"record {i} is missing"
+        values = {f["FeatureName"]: f["ValueAsString"] for f in got}
+        for name, want in dataset.expected_row(i).items():
+            text = values.get(name)
+            if text is None:
+                return f"record {i}: feature {name} is missing"
+            if isinstance(want, float):
+                ok = math.isclose(float(text), want, rel_tol=1e-12)
+            elif isinstance(want, int):
+                ok = int(text) == want
+            else:
+                ok = text == want
+            if not ok:
+                return f"record {i}: {name} is {text!r}, expected {want!r}"
+    return None
+
+
+class _Worker:
+    """The client process and the pipes to talk to it."""
+
+    def __init__(self, setup: Setup, client: clients.Client, parquet: Path, rows: int, group: str, arn: str,
+                 endpoint: str, log_path: Path):
+        runner_in, worker_out = os.pipe()
+        worker_in, runner_out = os.pipe()
+        self._log = open(log_path, "ab")
+        command = [
+            sys.executable, "-m", "featurebench.worker",
+            "--client", client.name, "--parquet", str(parquet), "--rows", str(rows),
+            "--group", group, "--arn", arn, "--jar", str(setup.jar),
+            "--sdk-processes", str(setup.sdk_processes), "--sdk-workers", str(setup.sdk_workers),
+            "--ctl-in", str(worker_in), "--ctl-out", str(worker_out),
+        ]  # fmt: skip
+        cpus = setup.client_cpus
+        env = client_env(endpoint, setup.work / "client")
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+            env=env,
+            pass_fds=(worker_in, worker_out),
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        )
+        os.close(worker_in)
+        os.close(worker_out)
+        self._in = os.fdopen(runner_in, "r")
+        self._out = os.fdopen(runner_out, "w")
+
+    def receive(self, timeout_s: float) -> dict:
+        import select
+
+        ready, _, _ = select.select([self._in], [], [], timeout_s)
+        if not ready:
+            raise TimeoutError(f"no word from the client in {timeout_s} s")
+        line = self._in.readline()
+        if not line:
+            raise RuntimeError(f"the client exited with {self.process.wait()}")
+        return json.loads(line)
+
+    def send(self, event: str) -> None:
+        self._out.write(json.dumps({"event": event}) + "\n")
+        self._out.flush()
+
+    def close(self) -> None:
+        try:
+            self.send("exit")
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._in.close()
+        try:
+            self._out.close()
+        except OSError:
+            pass
+        self._log.close()
+
+
+def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, round_no: int) -> dict:
+    """Runs `client` once at `latency_ms` with `rows` rows; the result as a JSON-ready dict."""
+    parquet = dataset.parquet_path(setup.work / "data", rows)
+    tag = f"r{round_no}-{client.name}-{latency_ms}ms"
+    logs = setup.work / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    result: dict = {
+        "round": round_no, "client": client.name, "label": client.label, "peer": client.peer,
+        "api": client.api, "latency_ms": latency_ms, "rows": rows, "status": "failed",
+        "log": str(logs / f"{tag}.log"),
+    }  # fmt: skip
+    with LocalStore(setup.store_binary, setup.work / "store" / tag, logs / f"{tag}.store.log",
+                    setup.store_cpus) as store:  # fmt: skip
+        result["added_latency_ms"] = round(measure_added_latency(store, latency_ms), 3)
+        group = f"bench-{tag}-{uuid.uuid4().hex[:6]}"
+        arn = store.create_group(group)
+        worker = _Worker(setup, client, parquet, rows, group, arn, store.endpoint, logs / f"{tag}.log")
+        try:
+            message = worker.receive(READY_TIMEOUT_S)
+            if message["event"] != "ready":
+                result["error"] = message.get("error", str(message))
+                return result
+            store.reset_stats()
+            store_before = procfs.cpu_snapshot(store.process.pid)
+            before = procfs.cpu_snapshot(worker.process.pid)
+            with procfs.RssSampler(worker.process.pid, interval=0.25) as rss:
+                worker.send("go")
+                message = worker.receive(WRITE_TIMEOUT_S)
+                after = procfs.cpu_snapshot(worker.process.pid)
+            store_after = procfs.cpu_snapshot(store.process.pid)
+            stats = store.stats()
+        except (TimeoutError, RuntimeError) as e:
+            result["error"] = str(e)
+            return result
+        finally:
+            worker.close()
+
+        cpu, cpu_by_process = procfs.cpu_used(before, after)
+        seconds = message["seconds"]
+        received = records_received(stats)
+        cores = clients.executor_cores(client, clients.Target(group, arn, setup.sdk_processes, setup.sdk_workers))
+        result.update(
+            {
+                "seconds": round(seconds, 3),
+                "executor_cores": cores,
+                "records_received": received,
+                "records_rejected": stats.get("records_rejected", 0),
+                "records_unprocessed": stats.get("records_unprocessed", 0),
+                "requests": stats.get("requests_by_operation", {}),
+                "throttled": stats.get("throttled", 0),
+                "store_errors": stats.get("errors_by_code", {}),
+                "client_cpu_s": round(cpu, 3),
+                "client_cpu_by_process_s": {k: round(v, 3) for k, v in cpu_by_process.items()},
+                "store_cpu_s": round(procfs.cpu_used(store_before, store_after)[0], 3),
+                "peak_rss_mb": round(rss.peak_bytes / 2**20, 1),
+            }
+        )
+        if message.get("error"):
+            result["error"] = message["error"]
+        elif received < rows:
+            result["status"] = "lost"
+        elif received > rows:
+            result["status"] = "duplicated"
+        else:
+            mismatch = check_sample(store, group, rows)
+            if mismatch:
+                result["status"] = "wrong"
+                result["error"] = mismatch
+            else:
+                result["status"] = "ok"
+                result["records_per_s"] = round(rows / seconds, 1)
+                result["records_per_s_per_core"] = round(rows / seconds / cores, 1)
+                result["cpu_us_per_record"] = round(cpu / rows * 1e6, 2)
+    return result

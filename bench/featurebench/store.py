@@ -1,0 +1,100 @@
+"""featurestore-local as the benchmark uses it: one process per run (a fresh store, so every client meets the
+same empty store), optionally pinned to a CPU; its admin API (faults, stats) and the control plane calls the
+harness makes itself (CreateFeatureGroup)."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from . import dataset
+from .env import REGION
+
+# The admin API is on 127.0.0.1: never through a proxy, whatever the environment says.
+_ADMIN = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class LocalStore:
+    """A running featurestore-local (`with LocalStore(...) as store:` stops it and removes its data)."""
+
+    def __init__(self, binary: Path, data_dir: Path, log_path: Path, cpus: set[int] | None):
+        self.data_dir = data_dir
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True)
+        self._log = open(log_path, "ab")
+        self.process = subprocess.Popen(
+            [str(binary), "--port", "0", "--data-dir", str(data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env={**os.environ, "RUST_LOG": "warn"},
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        )
+        line = self.process.stdout.readline().decode().strip() if self.process.stdout else ""
+        prefix = "featurestore-local listening on "
+        if not line.startswith(prefix):
+            self.stop()
+            raise RuntimeError(f"featurestore-local did not start (printed {line!r}; log: {log_path})")
+        self.endpoint = line[len(prefix) :]
+        self._control = boto3.client(
+            "sagemaker",
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="featurestore-bench",
+            aws_secret_access_key="featurestore-bench-secret",
+            config=Config(retries={"max_attempts": 1}, proxies={}),
+        )
+
+    def __enter__(self) -> "LocalStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _admin(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.endpoint}/_local/{path}", data=data, method=method)
+        with _ADMIN.open(request, timeout=30) as response:
+            return json.load(response)
+
+    def set_latency(self, latency_ms: int) -> None:
+        """Adds `latency_ms` to every runtime request (PutRecord, BatchWriteRecord, ...), no other fault."""
+        self._admin("PUT", "faults", {"latency_ms": latency_ms})
+
+    def stats(self) -> dict:
+        return self._admin("GET", "stats")
+
+    def reset_stats(self) -> None:
+        self._admin("POST", "stats/reset")
+
+    def create_group(self, name: str) -> str:
+        """Creates a feature group with the benchmark's features and an online store only; returns its ARN."""
+        response = self._control.create_feature_group(
+            FeatureGroupName=name,
+            RecordIdentifierFeatureName=dataset.RECORD_ID,
+            EventTimeFeatureName=dataset.EVENT_TIME,
+            FeatureDefinitions=dataset.feature_definitions(),
+            OnlineStoreConfig={"EnableOnlineStore": True},
+        )
+        return response["FeatureGroupArn"]
+
+
+def records_received(stats: dict) -> int:
+    """Records the store accepted, over every write operation."""
+    return sum(stats.get("records_written", {}).values())
