@@ -111,8 +111,7 @@ fn capture(api: Api, transport: TransportKind) -> Vec<Captured> {
     writer.write_batch(&batch(0, 30)).unwrap();
     writer.flush().unwrap();
     assert_eq!(writer.metrics()[index::ROWS_ACKNOWLEDGED], 30);
-    let captured = captured.lock().unwrap().clone();
-    captured
+    captured.lock().unwrap().clone()
 }
 
 fn json(body: &[u8]) -> Value {
