@@ -146,10 +146,14 @@ impl FaultInjector {
         }
     }
 
-    /// Whether one BatchWriteRecord entry is returned unprocessed.
-    pub fn unprocessed_entry(&self, operation: Operation) -> bool {
+    /// The share of BatchWriteRecord entries to return unprocessed.
+    pub fn unprocessed_entry_probability(&self, operation: Operation) -> f64 {
         let faults = self.faults();
-        Self::applies(&faults, operation) && chance(faults.unprocessed_entry_probability)
+        if Self::applies(&faults, operation) {
+            faults.unprocessed_entry_probability
+        } else {
+            0.0
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! handlers.
 
 mod delete;
+mod json;
 mod read;
 pub mod validate;
 pub mod wire;

@@ -31,7 +31,7 @@ pub fn delete_record(
     let stores = (!stores.is_empty()).then_some(stores);
 
     let mut c = Constraints::new();
-    validate::check_group_name(&mut c, "featureGroupName", Some(group_name));
+    validate::check_group_name(&mut c, &|| "featureGroupName".into(), Some(group_name));
     if c.required("recordIdentifierValueAsString", record_identifier)
         && let Some(id) = record_identifier
     {
@@ -42,7 +42,7 @@ pub fn delete_record(
     {
         c.length("eventTime", time, 0, validate::MAX_VALUE_LEN);
     }
-    validate::check_target_stores(&mut c, "targetStores", stores.as_ref());
+    validate::check_target_stores(&mut c, &|| "targetStores".into(), stores.as_ref());
     c.one_of("deletionMode", mode, &DELETION_MODES);
     c.finish().map_err(validation)?;
 

@@ -136,7 +136,7 @@ pub fn get_record(app: &App, group_name: &str, query: &[(String, String)]) -> Re
         .find(|(k, _)| k == "ExpirationTimeResponse")
         .map(|(_, v)| v.as_str());
     let mut c = Constraints::new();
-    validate::check_group_name(&mut c, "featureGroupName", Some(group_name));
+    validate::check_group_name(&mut c, &|| "featureGroupName".into(), Some(group_name));
     if c.required("recordIdentifierValueAsString", record_identifier)
         && let Some(id) = record_identifier
     {
@@ -193,7 +193,7 @@ pub fn batch_get_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceError>
             let path = format!("identifiers.{}.member", i + 1);
             validate::check_group_name(
                 &mut c,
-                &format!("{path}.featureGroupName"),
+                &|| format!("{path}.featureGroupName"),
                 identifier.feature_group_name.as_deref(),
             );
             let ids_path = format!("{path}.recordIdentifiersValueAsString");
@@ -325,7 +325,7 @@ fn decode_token(token: &str) -> Option<String> {
 pub fn list_records(app: &App, group_name: &str, body: &[u8]) -> Result<Vec<u8>, ServiceError> {
     let input: ListRecordsIn<'_> = parse_body(body)?;
     let mut c = Constraints::new();
-    validate::check_group_name(&mut c, "featureGroupName", Some(group_name));
+    validate::check_group_name(&mut c, &|| "featureGroupName".into(), Some(group_name));
     if let Some(max) = input.max_results {
         c.range("maxResults", max, 1, MAX_LIST_RESULTS);
     }

@@ -24,14 +24,22 @@ pub const MAX_NAME_OR_ARN_LEN: usize = 150;
 
 pub const TARGET_STORES: [&str; 2] = ["OnlineStore", "OfflineStore"];
 
+/// A member's path in constraint messages, formatted only when a constraint fails (the write path checks
+/// thousands of members per call).
+pub type PathOf<'p> = &'p dyn Fn() -> String;
+
 /// The constraints of a `FeatureGroupName` member (name or ARN).
-pub fn check_group_name(c: &mut Constraints, path: &str, value: Option<&str>) {
-    if c.required(path, value)
+pub fn check_group_name(c: &mut Constraints, path: PathOf<'_>, value: Option<&str>) {
+    if value.is_some_and(|v| v.len() <= MAX_NAME_OR_ARN_LEN && NameOrArn::parse(v).is_some()) {
+        return;
+    }
+    let path = path();
+    if c.required(&path, value)
         && let Some(value) = value
-        && c.length(path, value, 1, MAX_NAME_OR_ARN_LEN)
+        && c.length(&path, value, 1, MAX_NAME_OR_ARN_LEN)
     {
         c.pattern(
-            path,
+            &path,
             value,
             NameOrArn::parse(value).is_some(),
             names::NAME_OR_ARN_PATTERN,
@@ -39,18 +47,18 @@ pub fn check_group_name(c: &mut Constraints, path: &str, value: Option<&str>) {
     }
 }
 
-/// The constraints of a `Record` member (`path` is e.g. `record` or `entries.3.member.record`).
-pub fn check_record(c: &mut Constraints, path: &str, record: Option<&Vec<FeatureValueIn<'_>>>) {
-    if !c.required(path, record) {
+/// The constraints of a `Record` member (the path is e.g. `record` or `entries.3.member.record`).
+pub fn check_record(c: &mut Constraints, path: PathOf<'_>, record: Option<&Vec<FeatureValueIn<'_>>>) {
+    let Some(record) = record else {
+        c.required::<()>(&path(), None);
         return;
-    }
-    let Some(record) = record else { return };
+    };
     if record.is_empty() {
-        c.count(path, &"[]", 0, 1, usize::MAX);
+        c.count(&path(), &"[]", 0, 1, usize::MAX);
     }
     for (i, value) in record.iter().enumerate() {
         // Cheap checks first; paths are only formatted for a failure.
-        let member = |name: &str| format!("{path}.{}.member.{name}", i + 1);
+        let member = |name: &str| format!("{}.{}.member.{name}", path(), i + 1);
         match &value.feature_name {
             None => {
                 c.required::<()>(&member("featureName"), None);
@@ -80,35 +88,27 @@ pub fn check_record(c: &mut Constraints, path: &str, record: Option<&Vec<Feature
             }
             for (j, item) in list.iter().enumerate() {
                 if item.len() > MAX_VALUE_LEN {
-                    c.length(
-                        &format!("{}.{}.member", member("valueAsStringList"), j + 1),
-                        item,
-                        0,
-                        MAX_VALUE_LEN,
-                    );
+                    let path = format!("{}.{}.member", member("valueAsStringList"), j + 1);
+                    c.length(&path, item, 0, MAX_VALUE_LEN);
                 }
             }
         }
     }
 }
 
-pub fn check_target_stores(c: &mut Constraints, path: &str, stores: Option<&Vec<Text<'_>>>) {
+pub fn check_target_stores(c: &mut Constraints, path: PathOf<'_>, stores: Option<&Vec<Text<'_>>>) {
     let Some(stores) = stores else { return };
-    c.count(
-        path,
-        &format!("{:?}", stores.iter().map(|s| &**s).collect::<Vec<_>>()),
-        stores.len(),
-        1,
-        2,
-    );
+    let path = path();
+    let shown = format!("{:?}", stores.iter().map(|s| &**s).collect::<Vec<_>>());
+    c.count(&path, &shown, stores.len(), 1, 2);
     for (i, store) in stores.iter().enumerate() {
         c.one_of(&format!("{path}.{}.member", i + 1), store, &TARGET_STORES);
     }
 }
 
-pub fn check_ttl(c: &mut Constraints, path: &str, ttl: Option<&TtlDuration>) {
+pub fn check_ttl(c: &mut Constraints, path: PathOf<'_>, ttl: Option<&TtlDuration>) {
     if let Some(ttl) = ttl {
-        feature_group::check_ttl(c, path, ttl);
+        feature_group::check_ttl(c, &path(), ttl);
     }
 }
 

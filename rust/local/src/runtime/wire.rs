@@ -1,74 +1,48 @@
 //! The runtime's request and response shapes (botocore's `sagemaker-featurestore-runtime` model). Requests
 //! borrow their strings from the body (see `Text`); every member is optional so that missing required members
-//! are reported as the service does. Unknown members are ignored.
+//! are reported as the service does. Unknown members are ignored. The write path's requests are read by
+//! `json`, the others by serde.
 
 use serde::{Deserialize, Serialize};
 
 use crate::control_plane::wire::TtlDuration;
 use crate::model::text::Text;
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// Serialized back only in BatchWriteRecord's `Errors` and `UnprocessedEntries`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct FeatureValueIn<'a> {
-    #[serde(
-        rename = "FeatureName",
-        borrow,
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_name: Option<Text<'a>>,
-    #[serde(
-        rename = "ValueAsString",
-        borrow,
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_as_string: Option<Text<'a>>,
-    #[serde(
-        rename = "ValueAsStringList",
-        borrow,
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_as_string_list: Option<Vec<Text<'a>>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct PutRecordIn<'a> {
-    #[serde(rename = "Record", borrow, default)]
     pub record: Option<Vec<FeatureValueIn<'a>>>,
-    #[serde(rename = "TargetStores", borrow, default)]
     pub target_stores: Option<Vec<Text<'a>>>,
-    #[serde(rename = "TtlDuration", default)]
     pub ttl_duration: Option<TtlDuration>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct BatchWriteEntryIn<'a> {
-    #[serde(
-        rename = "FeatureGroupName",
-        borrow,
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_group_name: Option<Text<'a>>,
-    #[serde(rename = "Record", borrow, default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<Vec<FeatureValueIn<'a>>>,
-    #[serde(
-        rename = "TargetStores",
-        borrow,
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_stores: Option<Vec<Text<'a>>>,
-    #[serde(rename = "TtlDuration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl_duration: Option<TtlDuration>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct BatchWriteRecordIn<'a> {
-    #[serde(rename = "Entries", borrow, default)]
     pub entries: Option<Vec<BatchWriteEntryIn<'a>>>,
-    #[serde(rename = "TtlDuration", default)]
     pub ttl_duration: Option<TtlDuration>,
 }
 

@@ -14,12 +14,19 @@ use crate::model::constraints::Constraints;
 use crate::model::feature_group::{FeatureGroup, ttl_seconds};
 use crate::model::operation::Operation;
 use crate::runtime::wire::{BatchWriteError, BatchWriteRecordIn, BatchWriteRecordOut, PutRecordIn};
-use crate::runtime::{not_found_message, parse_body, validate, validation};
+use crate::runtime::{json, not_found_message, validate, validation};
 use crate::store::online::OnlineWrite;
 use crate::store::record::ValidRecord;
 use crate::store::{Group, now_seconds};
 
 pub const MAX_BATCH_ENTRIES: usize = 25;
+
+fn serialization(message: String) -> ServiceError {
+    ServiceError::new(
+        ErrorCode::SerializationException,
+        format!("The request body is not valid: {message}"),
+    )
+}
 
 /// A record that passed every rule, with where it goes.
 struct Accepted<'r> {
@@ -31,12 +38,12 @@ struct Accepted<'r> {
 }
 
 pub fn put_record(app: &App, group_name: &str, body: &[u8]) -> Result<Vec<u8>, ServiceError> {
-    let input: PutRecordIn<'_> = parse_body(body)?;
+    let input: PutRecordIn<'_> = json::put_record(body).map_err(serialization)?;
     let mut c = Constraints::new();
-    validate::check_group_name(&mut c, "featureGroupName", Some(group_name));
-    validate::check_record(&mut c, "record", input.record.as_ref());
-    validate::check_target_stores(&mut c, "targetStores", input.target_stores.as_ref());
-    validate::check_ttl(&mut c, "ttlDuration", input.ttl_duration.as_ref());
+    validate::check_group_name(&mut c, &|| "featureGroupName".into(), Some(group_name));
+    validate::check_record(&mut c, &|| "record".into(), input.record.as_ref());
+    validate::check_target_stores(&mut c, &|| "targetStores".into(), input.target_stores.as_ref());
+    validate::check_ttl(&mut c, &|| "ttlDuration".into(), input.ttl_duration.as_ref());
     c.finish().map_err(validation)?;
     app.faults.admit_records(Operation::PutRecord, 1)?;
 
@@ -72,7 +79,7 @@ pub fn put_record(app: &App, group_name: &str, body: &[u8]) -> Result<Vec<u8>, S
 }
 
 pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceError> {
-    let input: BatchWriteRecordIn<'_> = parse_body(body)?;
+    let input: BatchWriteRecordIn<'_> = json::batch_write_record(body).map_err(serialization)?;
     let mut c = Constraints::new();
     if c.required("entries", input.entries.as_ref())
         && let Some(entries) = &input.entries
@@ -80,26 +87,15 @@ pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceErro
         let shown = format!("[{} entries]", entries.len());
         c.count("entries", &shown, entries.len(), 1, MAX_BATCH_ENTRIES);
         for (i, entry) in entries.iter().enumerate() {
-            let path = format!("entries.{}.member", i + 1);
-            validate::check_group_name(
-                &mut c,
-                &format!("{path}.featureGroupName"),
-                entry.feature_group_name.as_deref(),
-            );
-            validate::check_record(&mut c, &format!("{path}.record"), entry.record.as_ref());
-            validate::check_target_stores(
-                &mut c,
-                &format!("{path}.targetStores"),
-                entry.target_stores.as_ref(),
-            );
-            validate::check_ttl(
-                &mut c,
-                &format!("{path}.ttlDuration"),
-                entry.ttl_duration.as_ref(),
-            );
+            let member = |name: &str| format!("entries.{}.member.{name}", i + 1);
+            let group_name = entry.feature_group_name.as_deref();
+            validate::check_group_name(&mut c, &|| member("featureGroupName"), group_name);
+            validate::check_record(&mut c, &|| member("record"), entry.record.as_ref());
+            validate::check_target_stores(&mut c, &|| member("targetStores"), entry.target_stores.as_ref());
+            validate::check_ttl(&mut c, &|| member("ttlDuration"), entry.ttl_duration.as_ref());
         }
     }
-    validate::check_ttl(&mut c, "ttlDuration", input.ttl_duration.as_ref());
+    validate::check_ttl(&mut c, &|| "ttlDuration".into(), input.ttl_duration.as_ref());
     c.finish().map_err(validation)?;
     let entries = input.entries.as_deref().unwrap_or_default();
     app.faults
@@ -108,10 +104,13 @@ pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceErro
     let mut accepted = Vec::with_capacity(entries.len());
     let mut errors = Vec::new();
     let mut unprocessed = Vec::new();
+    let unprocessed_share = app
+        .faults
+        .unprocessed_entry_probability(Operation::BatchWriteRecord);
     // Entries of one call usually share a group: resolve each name once.
     let mut resolved: Option<(&str, Option<Arc<Group>>)> = None;
     for entry in entries {
-        if app.faults.unprocessed_entry(Operation::BatchWriteRecord) {
+        if unprocessed_share > 0.0 && rand::random::<f64>() < unprocessed_share {
             unprocessed.push(entry);
             continue;
         }

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -239,6 +240,8 @@ impl OfflineTable {
         };
         let file =
             File::create(&hidden).map_err(|e| Error::io("creating an offline store file", &hidden, e))?;
+        // Parquet's writer issues many small writes; buffering turns them into a few system calls.
+        let file = BufWriter::with_capacity(1 << 20, file);
         let compression = match self.compression {
             OfflineCompression::Snappy => Compression::SNAPPY,
             OfflineCompression::None => Compression::UNCOMPRESSED,
@@ -248,6 +251,9 @@ impl OfflineTable {
             ArrowWriter::try_new(file, Arc::clone(&self.schema), Some(properties)).map_err(parquet_error)?;
         writer.write(batch).map_err(parquet_error)?;
         let file = writer.into_inner().map_err(parquet_error)?;
+        let file = file
+            .into_inner()
+            .map_err(|e| Error::io("writing an offline store file", &hidden, e.into_error()))?;
         file.sync_all()
             .map_err(|e| Error::io("syncing an offline store file", &hidden, e))?;
         std::fs::rename(&hidden, &path)

@@ -1,9 +1,10 @@
 //! A record as the stores take it (validated, values borrowed from the request), and the compact binary form
 //! the online store keeps: per present feature, its index in the definition and its text value(s).
 //!
-//! Body layout, repeated per present feature: `[feature index u16][kind u8]`, then for a scalar
-//! `[len u32][utf-8 bytes]`, for a collection `[count u32]` and per element `[len u32][utf-8 bytes]`.
-//! Little-endian throughout.
+//! Body layout, repeated per present feature: `[feature index][header]`, then for a scalar (header =
+//! byte length << 1) its UTF-8 bytes, for a collection (header = element count << 1 | 1) per element
+//! `[byte length][UTF-8 bytes]`. Numbers are LEB128 varints: one byte for most, which keeps the log (and the
+//! kernel's copying of it) small.
 
 use crate::model::text::Text;
 
@@ -32,33 +33,45 @@ pub struct ValidRecord<'a> {
     pub values: Vec<Option<Value<'a>>>,
 }
 
-const SCALAR: u8 = 0;
-const COLLECTION: u8 = 1;
-
 /// Appends a record's body to `out`.
 pub fn encode_body(record: &ValidRecord<'_>, out: &mut Vec<u8>) {
     for (index, value) in record.values.iter().enumerate() {
         let Some(value) = value else { continue };
-        out.extend_from_slice(&(index as u16).to_le_bytes());
+        put_varint(out, index as u64);
         match value {
             Value::Scalar(text, _) => {
-                out.push(SCALAR);
-                put_str(out, text);
+                put_varint(out, (text.len() as u64) << 1);
+                out.extend_from_slice(text.as_bytes());
             }
             Value::Collection(items) => {
-                out.push(COLLECTION);
-                out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+                put_varint(out, (items.len() as u64) << 1 | 1);
                 for item in *items {
-                    put_str(out, item);
+                    put_varint(out, item.len() as u64);
+                    out.extend_from_slice(item.as_bytes());
                 }
             }
         }
     }
 }
 
-fn put_str(out: &mut Vec<u8>, text: &str) {
-    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
-    out.extend_from_slice(text.as_bytes());
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn take_varint(body: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, byte) in body.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            *body = &body[i + 1..];
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// A feature value read back from a body.
@@ -72,41 +85,31 @@ pub enum StoredValue<'b> {
 pub fn decode_body(mut body: &[u8]) -> Option<Vec<(usize, StoredValue<'_>)>> {
     let mut values = Vec::new();
     while !body.is_empty() {
-        let index = u16::from_le_bytes(take(&mut body, 2)?.try_into().ok()?) as usize;
-        let kind = take(&mut body, 1)?[0];
-        let value = match kind {
-            SCALAR => StoredValue::Scalar(take_str(&mut body)?),
-            COLLECTION => {
-                let count = take_u32(&mut body)? as usize;
-                let mut items = Vec::with_capacity(count.min(body.len() / 4));
-                for _ in 0..count {
-                    items.push(take_str(&mut body)?);
-                }
-                StoredValue::Collection(items)
+        let index = usize::try_from(take_varint(&mut body)?).ok()?;
+        let header = take_varint(&mut body)?;
+        let len = usize::try_from(header >> 1).ok()?;
+        let value = if header & 1 == 0 {
+            StoredValue::Scalar(take_str(&mut body, len)?)
+        } else {
+            let mut items = Vec::with_capacity(len.min(body.len()));
+            for _ in 0..len {
+                let item_len = usize::try_from(take_varint(&mut body)?).ok()?;
+                items.push(take_str(&mut body, item_len)?);
             }
-            _ => return None,
+            StoredValue::Collection(items)
         };
         values.push((index, value));
     }
     Some(values)
 }
 
-fn take<'b>(body: &mut &'b [u8], n: usize) -> Option<&'b [u8]> {
-    if body.len() < n {
+fn take_str<'b>(body: &mut &'b [u8], len: usize) -> Option<&'b str> {
+    if body.len() < len {
         return None;
     }
-    let (head, tail) = body.split_at(n);
+    let (head, tail) = body.split_at(len);
     *body = tail;
-    Some(head)
-}
-
-fn take_u32(body: &mut &[u8]) -> Option<u32> {
-    Some(u32::from_le_bytes(take(body, 4)?.try_into().ok()?))
-}
-
-fn take_str<'b>(body: &mut &'b [u8]) -> Option<&'b str> {
-    let len = take_u32(body)? as usize;
-    std::str::from_utf8(take(body, len)?).ok()
+    std::str::from_utf8(head).ok()
 }
 
 #[cfg(test)]
@@ -138,5 +141,16 @@ mod tests {
         );
         assert_eq!(decode_body(&body[..body.len() - 1]), None);
         assert_eq!(decode_body(&[]), Some(vec![]));
+        // Lengths above one varint byte.
+        let long = "x".repeat(300);
+        let record = ValidRecord {
+            record_identifier: "r",
+            event_time: 0.0,
+            values: vec![Some(Value::Scalar(&long, Scalar::String))],
+        };
+        let mut body = Vec::new();
+        encode_body(&record, &mut body);
+        assert_eq!(body.len(), 1 + 2 + 300);
+        assert_eq!(decode_body(&body).unwrap(), vec![(0, StoredValue::Scalar(&long))]);
     }
 }
