@@ -61,6 +61,8 @@ if [ "$build" = 1 ]; then
     mvn -B -q -f jvm/pom.xml package -DskipTests
   fi
 fi
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
 [ -x "$STORE_BIN" ] || { echo "missing $STORE_BIN (run without --no-build)" >&2; exit 1; }
 [ -f "$JAR" ] || { echo "missing $JAR (run without --no-build)" >&2; exit 1; }
 

@@ -80,16 +80,21 @@ def main() -> int:
     parser.add_argument("--latencies", default="0,5", help="added store latencies in ms, comma-separated")
     parser.add_argument("--clients", default=",".join(c.name for c in clients.CLIENTS))
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every size of the plan")
-    parser.add_argument("--sdk-processes", type=int, default=2)
-    parser.add_argument("--sdk-workers", type=int, default=4)
+    # The SDK's two knobs: one process per executor core, as many as Spark's task slots; enough threads in each
+    # that its own CPU, not its concurrency, limits it at 5 ms (each thread has one PutRecord in flight).
+    parser.add_argument("--sdk-processes", type=int, default=2, help="FeatureGroup.ingest(max_processes=)")
+    parser.add_argument("--sdk-workers", type=int, default=8, help="FeatureGroup.ingest(max_workers=)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the store and the client to one CPU each")
     args = parser.parse_args()
 
+    # Logs and store data dirs of this invocation; the data sets (immutable per size) are shared.
+    run_dir = args.work.resolve() / "runs" / time.strftime("%Y%m%d-%H%M%S")
     pin = not args.no_pin and (os.cpu_count() or 1) >= 2
     setup = Setup(
         store_binary=args.store_binary.resolve(),
         jar=args.jar.resolve(),
         work=args.work.resolve(),
+        run_dir=run_dir,
         store_cpus={0} if pin else None,
         client_cpus={1} if pin else None,
         sdk_processes=args.sdk_processes,

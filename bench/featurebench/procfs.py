@@ -79,30 +79,36 @@ def cpu_used(before: CpuSnapshot, after: CpuSnapshot) -> tuple[float, dict[str, 
     return sum(by_name.values()), by_name
 
 
-def _rss_bytes(pid: int) -> int:
+def _memory_bytes(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process; PSS splits each shared page among the processes that map it."""
+    rss = pss = 0
     try:
-        with open(f"/proc/{pid}/status", "rb") as f:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
             for line in f:
-                if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1]) * 1024
+                if line.startswith(b"Rss:"):
+                    rss = int(line.split()[1]) * 1024
+                elif line.startswith(b"Pss:"):
+                    pss = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return 0
+    return rss, pss
 
 
-class RssSampler:
-    """Samples the summed resident set of a process tree every `interval` seconds, keeping the peak.
+class MemorySampler:
+    """Samples the resident memory of a process tree every `interval` seconds, keeping the peaks of its sums.
 
-    The sum counts pages shared between processes (a fork's copy-on-write pages) once per process.
+    `peak_rss_bytes` counts a page shared by several processes (a fork's copy-on-write pages) once per process;
+    `peak_pss_bytes` counts it once in all.
     """
 
-    def __init__(self, root: int, interval: float = 0.1):
+    def __init__(self, root: int, interval: float = 0.25):
         self._root, self._interval = root, interval
         self._stop = threading.Event()
-        self.peak_bytes = 0
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self.peak_rss_bytes = 0
+        self.peak_pss_bytes = 0
+        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> "MemorySampler":
         self._thread.start()
         return self
 
@@ -112,7 +118,9 @@ class RssSampler:
         self._sample()
 
     def _sample(self) -> None:
-        self.peak_bytes = max(self.peak_bytes, sum(_rss_bytes(pid) for pid in tree(self._root)))
+        sizes = [_memory_bytes(pid) for pid in tree(self._root)]
+        self.peak_rss_bytes = max(self.peak_rss_bytes, sum(rss for rss, _ in sizes))
+        self.peak_pss_bytes = max(self.peak_pss_bytes, sum(pss for _, pss in sizes))
 
     def _run(self) -> None:
         while not self._stop.is_set():

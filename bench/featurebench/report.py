@@ -53,6 +53,7 @@ def summarize(runs: list[dict]) -> dict:
                     "cpu_us_per_record": _median([r["cpu_us_per_record"] for r in ok]),
                     "store_cpu_us_per_record": _median([r["store_cpu_s"] / r["rows"] * 1e6 for r in ok]),
                     "peak_rss_mb": _median([r["peak_rss_mb"] for r in ok]),
+                    "peak_pss_mb": _median([r["peak_pss_mb"] for r in ok if "peak_pss_mb" in r]),
                     "executor_cores": _median([r["executor_cores"] for r in ok]),
                     "outside_window": sum(1 for r in ok if not WINDOW_S[0] <= r["seconds"] <= WINDOW_S[1]),
                 }
@@ -91,7 +92,7 @@ def markdown(summary: dict) -> str:
     added = summary["added_latency_ms"]
     out = [
         "| Store latency (set / measured added) | Client | Runs ok | Rows | Time (s) | Records/s | Records/s per core "
-        "| Client CPU µs/record | Store CPU µs/record | Peak RSS (MB) |",
+        "| Client CPU µs/record | Store CPU µs/record | Peak RSS / PSS (MB) |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in summary["rows"]:
@@ -101,7 +102,7 @@ def markdown(summary: dict) -> str:
             f"| {latency} | {row['label']} | {runs} | {_num(row['rows'])} | {_num(row['seconds'], 1)} "
             f"| {_num(row['records_per_s'])} | {_num(row['records_per_s_per_core'])} "
             f"| {_num(row['cpu_us_per_record'], 1)} | {_num(row['store_cpu_us_per_record'], 1)} "
-            f"| {_num(row['peak_rss_mb'])} |"
+            f"| {_num(row['peak_rss_mb'])} / {_num(row['peak_pss_mb'])} |"
         )
     out += ["", "| Store latency | Ratio (records/s per core) | Median | Per round |", "| --- | --- | ---: | --- |"]
     for ratio in summary["ratios"]:

@@ -31,7 +31,8 @@ class Setup:
 
     store_binary: Path
     jar: Path
-    work: Path  # scratch: data sets, store data dirs, logs
+    work: Path  # scratch shared by invocations: the data sets
+    run_dir: Path  # this invocation's logs and store data dirs
     store_cpus: set[int] | None
     client_cpus: set[int] | None
     sdk_processes: int
@@ -111,7 +112,7 @@ class _Worker:
             "--ctl-in", str(worker_in), "--ctl-out", str(worker_out),
         ]  # fmt: skip
         cpus = setup.client_cpus
-        env = client_env(endpoint, setup.work / "client")
+        env = client_env(endpoint, setup.run_dir / "client")
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
         self.process = subprocess.Popen(
             command,
@@ -164,14 +165,14 @@ def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, r
     """Runs `client` once at `latency_ms` with `rows` rows; the result as a JSON-ready dict."""
     parquet = dataset.parquet_path(setup.work / "data", rows)
     tag = f"r{round_no}-{client.name}-{latency_ms}ms"
-    logs = setup.work / "logs"
+    logs = setup.run_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     result: dict = {
         "round": round_no, "client": client.name, "label": client.label, "peer": client.peer,
         "api": client.api, "latency_ms": latency_ms, "rows": rows, "status": "failed",
         "log": str(logs / f"{tag}.log"),
     }  # fmt: skip
-    with LocalStore(setup.store_binary, setup.work / "store" / tag, logs / f"{tag}.store.log",
+    with LocalStore(setup.store_binary, setup.run_dir / "store" / tag, logs / f"{tag}.store.log",
                     setup.store_cpus) as store:  # fmt: skip
         result["added_latency_ms"] = round(measure_added_latency(store, latency_ms), 3)
         group = f"bench-{tag}-{uuid.uuid4().hex[:6]}"
@@ -185,7 +186,7 @@ def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, r
             store.reset_stats()
             store_before = procfs.cpu_snapshot(store.process.pid)
             before = procfs.cpu_snapshot(worker.process.pid)
-            with procfs.RssSampler(worker.process.pid, interval=0.25) as rss:
+            with procfs.MemorySampler(worker.process.pid) as memory:
                 worker.send("go")
                 message = worker.receive(WRITE_TIMEOUT_S)
                 after = procfs.cpu_snapshot(worker.process.pid)
@@ -214,7 +215,8 @@ def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, r
                 "client_cpu_s": round(cpu, 3),
                 "client_cpu_by_process_s": {k: round(v, 3) for k, v in cpu_by_process.items()},
                 "store_cpu_s": round(procfs.cpu_used(store_before, store_after)[0], 3),
-                "peak_rss_mb": round(rss.peak_bytes / 2**20, 1),
+                "peak_rss_mb": round(memory.peak_rss_bytes / 2**20, 1),
+                "peak_pss_mb": round(memory.peak_pss_bytes / 2**20, 1),
             }
         )
         if message.get("error"):
