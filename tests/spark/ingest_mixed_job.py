@@ -16,6 +16,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mixed_rows  # noqa: E402
 
 
+def to_arrow_schema_arities(spark) -> list[int]:
+    """The parameter counts of this Spark's ArrowUtils.toArrowSchema (the connector reaches it by reflection)."""
+    jvm = spark.sparkContext._jvm
+    methods = jvm.java.lang.Class.forName("org.apache.spark.sql.util.ArrowUtils$").getMethods()
+    return sorted(m.getParameterCount() for m in methods if m.getName() == "toArrowSchema")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--group", required=True)
@@ -40,6 +47,7 @@ def main() -> int:
          .mode("append")
          .save())
         print(f"spark {spark.version} at {spark.sparkContext.master}: done", flush=True)
+        print(f"ArrowUtils.toArrowSchema parameter counts: {to_arrow_schema_arities(spark)}", flush=True)
     finally:
         spark.stop()
     return 0

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Spark end to end (pytest, tests/spark): PySpark 3.5 from PyPI with the built _2.12 jar against the real
+# featurestore-local — a million mixed-type rows on local[2] and on a local standalone cluster (master and two
+# workers from the pyspark distribution), failed records, a schema error, and every example in examples/.
+# Builds what is missing: the release store binary, the jar (normally built by stage 30), the venv.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
+
+ensure_venv
+log "cargo build --release -p featurestore-local"
+cargo build --release --locked -p featurestore-local
+jar="jvm/target/scala-2.12/featurestore-spark_2.12-0.1.0.jar"
+if [ ! -f "$jar" ]; then
+  log "$jar is missing: mvn package -DskipTests"
+  mvn -B -q -f jvm/pom.xml package -DskipTests
+fi
+
+# Temp dirs (store data, cluster work and logs, failed records) under .work, replaced on every run.
+run_pytest tests/spark -m "not spark4" --basetemp="$WORK/pytest-spark" -v --durations=0
