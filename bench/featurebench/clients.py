@@ -20,6 +20,9 @@ class Client:
     peer: bool  # False for ours
     api: str  # PutRecord or BatchWriteRecord
     kind: str  # "spark" or "pandas"
+    # False for the references that send nothing: they split our CPU into Spark's share (reading the cached
+    # rows) and the connector's share before the network (Arrow, JNI, validation, encoding).
+    sends: bool = True
 
 
 CLIENTS = [
@@ -28,6 +31,8 @@ CLIENTS = [
     Client("aws-batch", "AWS connector, use_batch_write_record", True, "BatchWriteRecord", "spark"),
     Client("aws-put", "AWS connector, PutRecord (default)", True, "PutRecord", "spark"),
     Client("sdk", "SageMaker SDK, FeatureGroup.ingest", True, "PutRecord", "pandas"),
+    Client("spark-noop", "reference: Spark's noop sink", False, "none", "spark", sends=False),
+    Client("ours-dryrun", "reference: ours, dryRun (encode, no requests)", False, "none", "spark", sends=False),
 ]
 BY_NAME = {client.name: client for client in CLIENTS}
 
@@ -85,16 +90,22 @@ def prepare_spark(jars: list[Path], parquet: Path, rows: int):
     return spark, df
 
 
-def write_ours(df, target: Target, api: str) -> None:
+def write_ours(df, target: Target, api: str, dry_run: bool = False) -> None:
     # Endpoints, region and credentials come from the environment, as for the peers.
     (
         df.write.format("featurestore")
         .option("featureGroupName", target.arn)
         .option("api", api)
         .option("targetStores", "OnlineStore")
+        .option("dryRun", str(dry_run).lower())
         .mode("append")
         .save()
     )
+
+
+def write_noop(df, target: Target) -> None:
+    # Spark's own sink that drops every row: what reading the cached rows and running the tasks costs.
+    df.write.format("noop").mode("overwrite").save()
 
 
 def write_aws_connector(df, target: Target, batch: bool) -> None:
@@ -140,4 +151,6 @@ def writer(client: Client) -> Callable[[Any, Target], None]:
         "aws-batch": lambda df, t: write_aws_connector(df, t, batch=True),
         "aws-put": lambda df, t: write_aws_connector(df, t, batch=False),
         "sdk": write_sdk,
+        "spark-noop": write_noop,
+        "ours-dryrun": lambda df, t: write_ours(df, t, "BatchWriteRecord", dry_run=True),
     }[client.name]

@@ -120,7 +120,9 @@ def chart(summary: dict, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     latencies = sorted({row["latency_ms"] for row in summary["rows"]})
-    names = [c.name for c in clients.CLIENTS if any(row["client"] == c.name for row in summary["rows"])]
+    names = [
+        c.name for c in clients.CLIENTS if c.sends and any(row["client"] == c.name for row in summary["rows"])
+    ]
     width = 0.8 / max(1, len(names))
     colors = {"ours-batch": "#1b7837", "ours-put": "#7fbf7b", "aws-batch": "#2166ac", "aws-put": "#92c5de",
               "sdk": "#d6604d"}  # fmt: skip
