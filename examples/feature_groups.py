@@ -1,0 +1,76 @@
+# Run: python examples/feature_groups.py --endpoint http://127.0.0.1:8642 customers clicks   (needs boto3)
+"""Creates the examples' feature groups (if they do not exist yet) with boto3's CreateFeatureGroup.
+
+Against the local store pass --endpoint; without it boto3 uses its default chain and the region's endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+# The examples' feature groups. `customers` is written by the batch examples, `clicks` by the streaming one.
+FEATURE_GROUPS = {
+    "customers": {
+        "RecordIdentifierFeatureName": "customer_id",
+        "EventTimeFeatureName": "event_time",
+        "FeatureDefinitions": [
+            {"FeatureName": "customer_id", "FeatureType": "String"},
+            {"FeatureName": "event_time", "FeatureType": "String"},
+            {"FeatureName": "age", "FeatureType": "Integral"},
+            {"FeatureName": "lifetime_value", "FeatureType": "Fractional"},
+            {"FeatureName": "segment", "FeatureType": "String"},
+            {"FeatureName": "signup_date", "FeatureType": "String"},
+            {"FeatureName": "is_active", "FeatureType": "String"},
+        ],
+    },
+    "clicks": {
+        "RecordIdentifierFeatureName": "click_id",
+        "EventTimeFeatureName": "event_time",
+        "FeatureDefinitions": [
+            {"FeatureName": "click_id", "FeatureType": "String"},
+            {"FeatureName": "event_time", "FeatureType": "String"},
+            {"FeatureName": "user_id", "FeatureType": "String"},
+            {"FeatureName": "page", "FeatureType": "String"},
+            {"FeatureName": "dwell_seconds", "FeatureType": "Fractional"},
+        ],
+    },
+}
+
+
+def create(sagemaker, name: str) -> str:
+    try:
+        sagemaker.describe_feature_group(FeatureGroupName=name)
+        return "exists"
+    except sagemaker.exceptions.ResourceNotFound:
+        pass
+    sagemaker.create_feature_group(FeatureGroupName=name, OnlineStoreConfig={"EnableOnlineStore": True},
+                                   **FEATURE_GROUPS[name])
+    deadline = time.monotonic() + 60
+    while (status := sagemaker.describe_feature_group(FeatureGroupName=name)["FeatureGroupStatus"]) == "Creating":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} still Creating after 60 s")
+        time.sleep(0.2)
+    if status != "Created":
+        raise RuntimeError(f"{name} is {status}")
+    return "created"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="+", choices=sorted(FEATURE_GROUPS))
+    parser.add_argument("--endpoint", help="SageMaker endpoint URL, e.g. the local store's http://127.0.0.1:8642")
+    parser.add_argument("--region", default=None)
+    args = parser.parse_args()
+
+    import boto3
+
+    sagemaker = boto3.client("sagemaker", endpoint_url=args.endpoint, region_name=args.region)
+    for name in args.names:
+        print(f"feature group {name}: {create(sagemaker, name)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Runs every example in examples/ once, on small data, against a fresh local store, as a user would (spark-submit,
+spark-shell), and reads what it wrote back with boto3: the examples cannot rot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cluster import spark_home
+from conftest import spark_env
+from localstore import ROOT, LocalStore
+from readback import get_records, list_record_ids, summary_lines
+
+EXAMPLES = ROOT / "examples"
+SEGMENTS = ["new", "regular", "vip"]
+
+
+@pytest.fixture
+def example_store(tmp_path):
+    """A store of its own per example: the examples use fixed feature group names."""
+    local = LocalStore.start(tmp_path / "store")
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+def run(command: list[str], store: LocalStore, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, **spark_env(store.endpoint), "SPARK_HOME": str(spark_home())}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    assert done.returncode == 0, f"{command[:3]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
+    return done
+
+
+def create_groups(store: LocalStore, *names: str) -> None:
+    done = run([sys.executable, str(EXAMPLES / "feature_groups.py"), "--endpoint", store.endpoint, *names], store)
+    assert done.stdout.splitlines() == [f"feature group {name}: created" for name in names], done.stdout
+
+
+def spark_submit(jar, *args: str) -> list[str]:
+    return [str(spark_home() / "bin" / "spark-submit"), "--master", "local[2]", "--jars", str(jar),
+            "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1", *args]
+
+
+def expected_customer(n: int) -> dict[str, str]:
+    """The synthetic customer `n` of the batch examples, as the store must hold it."""
+    signup = 18262 + n % 1500  # 2020-01-01 as days since the epoch
+    from datetime import date, timedelta
+
+    return {
+        "customer_id": f"c-{n:07d}",
+        "event_time": f"2026-01-01T{(n % 86400) // 3600:02d}:{(n % 3600) // 60:02d}:{n % 60:02d}.000Z",
+        "age": str(18 + n % 60),
+        "lifetime_value": repr((n * 7919) % 500_000 / 100),
+        "segment": SEGMENTS[n % 3],
+        "signup_date": (date(1970, 1, 1) + timedelta(days=signup)).isoformat(),
+        "is_active": "true" if n % 4 else "false",
+    }
+
+
+def check_customers(store: LocalStore, rows: int) -> None:
+    runtime = store.client("sagemaker-featurestore-runtime")
+    assert sorted(list_record_ids(runtime, "customers")) == [f"c-{n:07d}" for n in range(rows)]
+    sample = [0, 1, 4, 5, 59, 61, rows // 2, rows - 1]
+    stored = get_records(runtime, "customers", [f"c-{n:07d}" for n in sample])
+    for n in sample:
+        assert stored[f"c-{n:07d}"] == expected_customer(n), n
+
+
+def test_pyspark_processing_example_ingests_synthetic_customers(example_store, jar):
+    create_groups(example_store, "customers")
+    done = run(spark_submit(jar, str(EXAMPLES / "pyspark" / "ingest_features.py"), "--feature-group", "customers",
+                            "--synthetic-rows", "2000", "--endpoint", example_store.endpoint), example_store)
+    [line] = summary_lines(done.stdout)
+    assert (line["group"], line["written"], line["failed"]) == ("customers", "2000", "0"), done.stdout
+    assert "ingest_features: 2000 rows from synthetic rows, 2000 written, 0 failed, to feature group customers" \
+        in done.stdout
+    check_customers(example_store, 2000)
+
+
+def test_pyspark_processing_example_reads_parquet_and_keeps_failed_records(example_store, jar, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    create_groups(example_store, "customers")
+    rows = [expected_customer(n) for n in range(50)]
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    pq.write_table(pa.table({
+        "customer_id": [None if n in (10, 20) else r["customer_id"] for n, r in enumerate(rows)],
+        "event_time": pa.array([r["event_time"] for r in rows]),  # already the service's text
+        "age": pa.array([int(r["age"]) for r in rows], pa.int32()),
+        "lifetime_value": [float(r["lifetime_value"]) for r in rows],
+        "segment": [r["segment"] for r in rows],
+        "signup_date": [r["signup_date"] for r in rows],
+        "is_active": [r["is_active"] == "true" for r in rows],
+    }), input_dir / "part-0.parquet")
+    failed = tmp_path / "failed"
+    done = run(spark_submit(jar, str(EXAMPLES / "pyspark" / "ingest_features.py"), "--feature-group", "customers",
+                            "--input", str(input_dir), "--endpoint", example_store.endpoint,
+                            "--failed-records-path", str(failed), "--max-failed-records", "2"), example_store)
+    assert f"ingest_features: 50 rows from {input_dir}, 48 written, 2 failed" in done.stdout, done.stdout
+    failed_rows = [json.loads(l) for f in failed.glob("*.jsonl") for l in f.read_text().splitlines()]
+    assert sorted(r["values"]["event_time"] for r in failed_rows) == [rows[10]["event_time"], rows[20]["event_time"]]
+    runtime = example_store.client("sagemaker-featurestore-runtime")
+    assert len(list_record_ids(runtime, "customers")) == 48
+    assert get_records(runtime, "customers", ["c-0000007"])["c-0000007"] == expected_customer(7)
+
+
+def test_scala_batch_example_runs_in_spark_shell(example_store, jar):
+    create_groups(example_store, "customers")
+    endpoint = example_store.endpoint
+    shell = [str(spark_home() / "bin" / "spark-shell"), "--master", "local[2]", "--jars", str(jar),
+             "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1",
+             "--conf", f"spark.datasource.featurestore.runtimeEndpoint={endpoint}",
+             "--conf", f"spark.datasource.featurestore.controlEndpoint={endpoint}",
+             "--conf", "spark.datasource.featurestore.region=us-east-1",
+             "--conf", "spark.example.rows=1000", "-i", str(EXAMPLES / "scala" / "IngestCustomers.scala")]
+    done = run(shell, example_store)
+    assert "IngestCustomers: 1000 of 1000 customers written to customers" in done.stdout, done.stdout
+    [line] = summary_lines(done.stdout)
+    assert (line["written"], line["failed"]) == ("1000", "0")
+    check_customers(example_store, 1000)
+
+
+def test_streaming_example_writes_every_click_micro_batch_by_micro_batch(example_store, jar, tmp_path):
+    create_groups(example_store, "clicks")
+    input_dir = tmp_path / "clicks"
+    done = run(spark_submit(jar, str(EXAMPLES / "streaming" / "stream_clicks.py"),
+                            "--input-dir", str(input_dir), "--checkpoint", str(tmp_path / "checkpoint"),
+                            "--demo-events", "1200", "--max-files-per-trigger", "1", "--available-now",
+                            "--endpoint", example_store.endpoint), example_store)
+    # Three files of at most 500 events, one per micro-batch; the totals are the query's.
+    [line] = summary_lines(done.stdout)
+    assert (line["group"], line["written"], line["failed"]) == ("clicks", "1200", "0"), done.stdout
+    assert "stream_clicks: query" in done.stdout
+    events = [json.loads(l) for f in sorted(input_dir.glob("clicks-*.json")) for l in f.read_text().splitlines()]
+    assert len(events) == 1200
+    runtime = example_store.client("sagemaker-featurestore-runtime")
+    assert sorted(list_record_ids(runtime, "clicks")) == sorted(e["click_id"] for e in events)
+    sample = events[::97]
+    stored = get_records(runtime, "clicks", [e["click_id"] for e in sample])
+    for event in sample:
+        assert stored[event["click_id"]] == {
+            "click_id": event["click_id"], "user_id": event["user_id"], "page": event["page"],
+            "dwell_seconds": repr(event["dwell_seconds"]), "event_time": event["ts"]}, event
