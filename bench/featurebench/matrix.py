@@ -84,6 +84,7 @@ def main() -> int:
     # that its own CPU, not its concurrency, limits it at 5 ms (each thread has one PutRecord in flight).
     parser.add_argument("--sdk-processes", type=int, default=2, help="FeatureGroup.ingest(max_processes=)")
     parser.add_argument("--sdk-workers", type=int, default=8, help="FeatureGroup.ingest(max_workers=)")
+    parser.add_argument("--doc", type=Path, help="a Markdown file whose results block gets this run's table")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the store and the client to one CPU each")
     args = parser.parse_args()
 
@@ -150,6 +151,9 @@ def main() -> int:
     (args.out / "results.md").write_text(table)
     title = "Ingestion into featurestore-local" + (" (smoke sizes)" if args.smoke else "")
     report.chart(summary, args.out / "chart.png", title)
+    if args.doc:
+        chart_link = os.path.relpath(args.out / "chart.png", args.doc.resolve().parent)
+        report.update_doc(args.doc, machine, table, chart_link)
     print(table, file=sys.stderr)
     print(f"{failures} of the runs did not count; results in {args.out}", file=sys.stderr)
     return 1 if failures else 0

@@ -55,7 +55,9 @@ def summarize(runs: list[dict]) -> dict:
                     "peak_rss_mb": _median([r["peak_rss_mb"] for r in ok]),
                     "peak_pss_mb": _median([r["peak_pss_mb"] for r in ok if "peak_pss_mb" in r]),
                     "executor_cores": _median([r["executor_cores"] for r in ok]),
-                    "outside_window": sum(1 for r in ok if not WINDOW_S[0] <= r["seconds"] <= WINDOW_S[1]),
+                    "outside_window": sum(
+                        1 for r in ok if client.sends and not WINDOW_S[0] <= r["seconds"] <= WINDOW_S[1]
+                    ),
                 }
             )
     ratios = []
@@ -98,12 +100,15 @@ def markdown(summary: dict) -> str:
     for row in summary["rows"]:
         latency = f"{row['latency_ms']} ms / {_num(added[row['latency_ms']], 2)} ms"
         runs = f"{row['ok']}/{row['runs']}" + (f" ({', '.join(row['not_ok'])})" if row["not_ok"] else "")
+        seconds = _num(row["seconds"], 1) + (" ⚠" if row["outside_window"] else "")
         out.append(
-            f"| {latency} | {row['label']} | {runs} | {_num(row['rows'])} | {_num(row['seconds'], 1)} "
+            f"| {latency} | {row['label']} | {runs} | {_num(row['rows'])} | {seconds} "
             f"| {_num(row['records_per_s'])} | {_num(row['records_per_s_per_core'])} "
             f"| {_num(row['cpu_us_per_record'], 1)} | {_num(row['store_cpu_us_per_record'], 1)} "
             f"| {_num(row['peak_rss_mb'])} / {_num(row['peak_pss_mb'])} |"
         )
+    if any(row["outside_window"] for row in summary["rows"]):
+        out += ["", f"⚠ at least one run outside {WINDOW_S[0]:.0f}-{WINDOW_S[1]:.0f} s (plan.py sizes them)."]
     out += ["", "| Store latency | Ratio (records/s per core) | Median | Per round |", "| --- | --- | ---: | --- |"]
     for ratio in summary["ratios"]:
         name = f"{clients.BY_NAME[ratio['ours']].label} ÷ {clients.BY_NAME[ratio['peer']].label}"
@@ -149,3 +154,38 @@ def chart(summary: dict, path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+DOC_BEGIN = "<!-- bench-results:begin (written by bench/run.sh from its last full run) -->"
+DOC_END = "<!-- bench-results:end -->"
+
+
+def machine_markdown(machine: dict) -> str:
+    pinning = (
+        f"store on CPU {machine['store_cpus']}, client on CPU {machine['client_cpus']}"
+        if machine["client_cpus"] != "any"
+        else "none"
+    )
+    return "\n".join(
+        [
+            f"- CPU: {machine['cpu']}, {machine['cpus']} CPUs; memory {machine['memory']}; Linux {machine['kernel']}",
+            f"- {machine['java']}; Python {machine['python']}; pyspark {machine['pyspark']}; "
+            f"sagemaker-feature-store-pyspark {machine['sagemaker-feature-store-pyspark']}; "
+            f"sagemaker {machine['sagemaker']}",
+            f"- Pinning: {pinning}; SDK: max_processes={machine['sdk_processes']}, "
+            f"max_workers={machine['sdk_workers']}",
+            f"- Commit {machine['git_commit']}; {machine['rounds']} rounds in {machine['minutes']} min; load average "
+            f"{machine['loadavg_start'][0]:.2f} at the start, {machine['loadavg_end'][0]:.2f} at the end "
+            f"(1-minute; every run's is in results.jsonl)",
+        ]
+    )
+
+
+def update_doc(doc: Path, machine: dict, table: str, chart_link: str) -> None:
+    """Replaces the results block of `doc` (between DOC_BEGIN and DOC_END) with this run's."""
+    text = doc.read_text()
+    begin, end = text.find(DOC_BEGIN), text.find(DOC_END)
+    if begin < 0 or end < begin:
+        raise ValueError(f"{doc} has no results block ({DOC_BEGIN} ... {DOC_END})")
+    block = f"{DOC_BEGIN}\n{machine_markdown(machine)}\n\n{table}\n![records/s per core]({chart_link})\n"
+    doc.write_text(text[:begin] + block + text[end:])
