@@ -1,0 +1,146 @@
+//! Shared by the integration tests: a store on a free port with its own data directory, the control plane
+//! called over plain HTTP (the workspace has no SageMaker control plane SDK), and the runtime SDK client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code; each binary uses a part
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use aws_sdk_sagemakerfeaturestoreruntime as sdk;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh, empty data directory for one test.
+pub fn data_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "featurestore-local-it-{}-{test}-{}",
+        std::process::id(),
+        NEXT_DIR.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The runtime client as an application would build it, with test credentials and `max_attempts` attempts
+/// (backing off 1 to 5 ms).
+pub fn client(endpoint: &str, max_attempts: u32) -> sdk::Client {
+    client_with_backoff(
+        endpoint,
+        max_attempts,
+        Duration::from_millis(1),
+        Duration::from_millis(5),
+    )
+}
+
+pub fn client_with_backoff(
+    endpoint: &str,
+    max_attempts: u32,
+    initial: Duration,
+    max: Duration,
+) -> sdk::Client {
+    use aws_smithy_http_client::tls;
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .build_https();
+    let config = sdk::Config::builder()
+        .behavior_version(sdk::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(sdk::config::Region::new("us-east-1"))
+        .credentials_provider(sdk::config::Credentials::new(
+            "AKIDLOCAL",
+            "local-secret",
+            None,
+            None,
+            "test",
+        ))
+        .http_client(http_client)
+        .retry_config(
+            sdk::config::retry::RetryConfig::standard()
+                .with_max_attempts(max_attempts)
+                .with_initial_backoff(initial)
+                .with_max_backoff(max),
+        )
+        .build();
+    sdk::Client::from_conf(config)
+}
+
+/// Calls a control plane operation (`SageMaker.<operation>`, JSON 1.1); returns the status and JSON body.
+pub async fn control(endpoint: &str, operation: &str, body: Value) -> (u16, Value) {
+    let authority = endpoint.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("host", authority)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", format!("SageMaker.{operation}"))
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// Creates `name`: a String record identifier `id`, a String event time `ts`, an Integral `count`, a
+/// Fractional `score`, a String `label`, online and offline stores.
+pub async fn create_group(endpoint: &str, name: &str) {
+    let (status, body) = control(
+        endpoint,
+        "CreateFeatureGroup",
+        json!({
+            "FeatureGroupName": name,
+            "RecordIdentifierFeatureName": "id",
+            "EventTimeFeatureName": "ts",
+            "FeatureDefinitions": [
+                {"FeatureName": "id", "FeatureType": "String"},
+                {"FeatureName": "ts", "FeatureType": "String"},
+                {"FeatureName": "count", "FeatureType": "Integral"},
+                {"FeatureName": "score", "FeatureType": "Fractional"},
+                {"FeatureName": "label", "FeatureType": "String"},
+            ],
+            "OnlineStoreConfig": {"EnableOnlineStore": true},
+            "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://test-bucket/offline"}},
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+pub fn value(name: &str, text: &str) -> sdk::types::FeatureValue {
+    sdk::types::FeatureValue::builder()
+        .feature_name(name)
+        .value_as_string(text)
+        .build()
+}
+
+/// A valid record of the group `create_group` makes.
+pub fn record(id: &str, ts: &str, count: &str) -> Vec<sdk::types::FeatureValue> {
+    vec![
+        value("id", id),
+        value("ts", ts),
+        value("count", count),
+        value("score", "0.5"),
+        value("label", "x"),
+    ]
+}
+
+/// The record as `(feature, value)` pairs, for comparisons.
+pub fn pairs(record: &[sdk::types::FeatureValue]) -> Vec<(String, String)> {
+    record
+        .iter()
+        .map(|v| {
+            let name = v.feature_name().unwrap_or_default().to_owned();
+            (name, v.value_as_string().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
