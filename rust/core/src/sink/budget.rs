@@ -7,10 +7,21 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub struct QueueBudget {
-    used: Mutex<Used>,
+    used: Mutex<State>,
     freed: Condvar,
     max_records: usize,
     max_bytes: usize,
+}
+
+/// What is in use, and what the blocked caller waits for: give-backs wake it only when that has come true,
+/// not on every settled call (with PutRecord that would be a futex wake-up per record).
+#[derive(Debug, Default)]
+struct State {
+    used: Used,
+    /// The taker is blocked until this much fits.
+    taker_needs: Option<Used>,
+    /// A flush (or abort) is blocked until no record is in use.
+    settle_waiter: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -24,67 +35,85 @@ pub struct Used {
 impl QueueBudget {
     pub fn new(max_records: usize, max_bytes: usize) -> Self {
         Self {
-            used: Mutex::new(Used::default()),
+            used: Mutex::new(State::default()),
             freed: Condvar::new(),
             max_records: max_records.max(1),
             max_bytes: max_bytes.max(1),
         }
     }
 
-    fn used(&self) -> MutexGuard<'_, Used> {
+    fn state(&self) -> MutexGuard<'_, State> {
         self.used.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fits(&self, used: Used, records: usize, bytes: usize) -> bool {
+        (used.records == 0 && used.bytes == 0)
+            || (used.records + records <= self.max_records && used.bytes + bytes <= self.max_bytes)
+    }
+
+    /// Wakes the blocked caller if what it waits for has come true.
+    fn wake_if_ready(&self, state: MutexGuard<'_, State>) {
+        let taker_ready = state
+            .taker_needs
+            .is_some_and(|need| self.fits(state.used, need.records, need.bytes));
+        let settled = state.settle_waiter && state.used.records == 0;
+        drop(state);
+        if taker_ready || settled {
+            self.freed.notify_all();
+        }
     }
 
     /// Blocks until `records` and `bytes` fit, then takes them. A batch larger than the whole budget is let
     /// in alone, once everything before it is done, so it cannot wait forever.
     pub fn take(&self, records: usize, bytes: usize) {
-        let mut used = self.used();
-        while !(used.records == 0 && used.bytes == 0
-            || used.records + records <= self.max_records && used.bytes + bytes <= self.max_bytes)
-        {
-            used = self.freed.wait(used).unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state();
+        while !self.fits(state.used, records, bytes) {
+            state.taker_needs = Some(Used { records, bytes });
+            state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
         }
-        used.records += records;
-        used.bytes += bytes;
+        state.taker_needs = None;
+        state.used.records += records;
+        state.used.bytes += bytes;
     }
 
     pub fn give_back_records(&self, records: usize) {
-        let mut used = self.used();
-        used.records = used.records.saturating_sub(records);
-        drop(used);
-        self.freed.notify_all();
+        let mut state = self.state();
+        state.used.records = state.used.records.saturating_sub(records);
+        self.wake_if_ready(state);
     }
 
     pub fn give_back_bytes(&self, bytes: usize) {
-        let mut used = self.used();
-        used.bytes = used.bytes.saturating_sub(bytes);
-        drop(used);
-        self.freed.notify_all();
+        let mut state = self.state();
+        state.used.bytes = state.used.bytes.saturating_sub(bytes);
+        self.wake_if_ready(state);
     }
 
     pub fn in_use(&self) -> Used {
-        *self.used()
+        self.state().used
     }
 
     /// Blocks until every record taken has been given back, or `timeout` passes; returns whether it emptied.
     pub fn wait_until_settled(&self, timeout: Option<Duration>) -> bool {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let mut used = self.used();
-        while used.records > 0 {
-            used = match deadline {
-                None => self.freed.wait(used).unwrap_or_else(|p| p.into_inner()),
+        let mut state = self.state();
+        while state.used.records > 0 {
+            state.settle_waiter = true;
+            state = match deadline {
+                None => self.freed.wait(state).unwrap_or_else(|p| p.into_inner()),
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
+                        state.settle_waiter = false;
                         return false;
                     }
                     self.freed
-                        .wait_timeout(used, left)
+                        .wait_timeout(state, left)
                         .unwrap_or_else(|p| p.into_inner())
                         .0
                 }
             };
         }
+        state.settle_waiter = false;
         true
     }
 }
