@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -319,6 +319,10 @@ fn content_type_ok(plane: Plane, content_type: Option<&str>, has_body: bool) -> 
     }
 }
 
+/// Bodies above the limit are still read (and dropped) up to this much, so that the client, which is usually
+/// still sending, gets the 413 instead of a reset connection.
+const DRAIN_LIMIT: usize = 256 << 20;
+
 async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, ServiceError> {
     let too_large = || {
         ServiceError::new(
@@ -331,16 +335,28 @@ async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, Se
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(too_large());
+    let mut body = request.into_body();
+    let mut collected = bytes::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut read = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ServiceError::new(
+                ErrorCode::SerializationException,
+                format!("reading the body: {e}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else { continue };
+        read += data.len();
+        if read <= limit {
+            collected.extend_from_slice(&data);
+        } else if read > DRAIN_LIMIT {
+            break;
+        }
     }
-    match Limited::new(request.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
-        Err(e) => Err(ServiceError::new(
-            ErrorCode::SerializationException,
-            format!("reading the body: {e}"),
-        )),
+    if read > limit {
+        Err(too_large())
+    } else {
+        Ok(collected.freeze())
     }
 }
 
