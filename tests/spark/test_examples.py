@@ -31,7 +31,8 @@ def example_store(tmp_path):
 
 def run(command: list[str], store: LocalStore, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, **spark_env(store.endpoint), "SPARK_HOME": str(spark_home())}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
     assert done.returncode == 0, f"{command[:3]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
     return done
 
