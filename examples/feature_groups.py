@@ -39,14 +39,19 @@ FEATURE_GROUPS = {
 }
 
 
-def create(sagemaker, name: str) -> str:
+def create(sagemaker, name: str, offline_store_uri: str | None = None, role_arn: str | None = None) -> str:
     try:
         sagemaker.describe_feature_group(FeatureGroupName=name)
         return "exists"
     except sagemaker.exceptions.ResourceNotFound:
         pass
+    extra = {}
+    if offline_store_uri:
+        extra["OfflineStoreConfig"] = {"S3StorageConfig": {"S3Uri": f"{offline_store_uri.rstrip('/')}/{name}"}}
+    if role_arn:
+        extra["RoleArn"] = role_arn
     sagemaker.create_feature_group(FeatureGroupName=name, OnlineStoreConfig={"EnableOnlineStore": True},
-                                   **FEATURE_GROUPS[name])
+                                   **FEATURE_GROUPS[name], **extra)
     deadline = time.monotonic() + 60
     while (status := sagemaker.describe_feature_group(FeatureGroupName=name)["FeatureGroupStatus"]) == "Creating":
         if time.monotonic() > deadline:
@@ -62,13 +67,15 @@ def main() -> int:
     parser.add_argument("names", nargs="+", choices=sorted(FEATURE_GROUPS))
     parser.add_argument("--endpoint", help="SageMaker endpoint URL, e.g. the local store's http://127.0.0.1:8642")
     parser.add_argument("--region", default=None)
+    parser.add_argument("--offline-store-uri", help="also an offline store, under this s3:// prefix")
+    parser.add_argument("--role-arn", help="the role the service uses for the offline store (SageMaker needs one)")
     args = parser.parse_args()
 
     import boto3
 
     sagemaker = boto3.client("sagemaker", endpoint_url=args.endpoint, region_name=args.region)
     for name in args.names:
-        print(f"feature group {name}: {create(sagemaker, name)}")
+        print(f"feature group {name}: {create(sagemaker, name, args.offline_store_uri, args.role_arn)}")
     return 0
 
 

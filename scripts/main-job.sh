@@ -1,87 +1,58 @@
 #!/usr/bin/env bash
-# The main job (interim, until the Spark ingestion replaces it): starts featurestore-local, creates a feature
-# group, writes a few thousand records with boto3 BatchWriteRecord, reads a sample back, prints a one-line
-# summary and stops the store. Works on a fresh machine: builds the store and the venv if needed.
+# The main job: a real Spark ingestion into the local Feature Store. Starts featurestore-local, creates the
+# `customers` feature group (online and offline store) with boto3, then runs the PySpark processing example
+# (examples/pyspark/ingest_features.py) with spark-submit on local[*]: RECORDS synthetic customers (default
+# 100000) written by the connector, which prints its summary line. Stops the store and counts the offline store's
+# Parquet files. Works on a fresh machine: builds what is missing (store binary, connector jar, venv with pyspark).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 
-RECORDS="${RECORDS:-5000}"
-data="$WORK/main-job/data"
-rm -rf "$WORK/main-job"
+RECORDS="${RECORDS:-100000}"
+job="$WORK/main-job"
+data="$job/data"
+rm -rf "$job"
 mkdir -p "$data"
 
 ensure_venv
 log "cargo build --release -p featurestore-local"
 cargo build --release --locked -p featurestore-local
+jar="jvm/target/scala-2.12/featurestore-spark_2.12-0.1.0.jar"
+if [ ! -f "$jar" ]; then
+  log "building the connector jar (mvn package -DskipTests)"
+  mvn -B -q -f jvm/pom.xml package -DskipTests
+fi
 
 # The store prints one line when ready; its logs go to a file.
-coproc STORE { exec target/release/featurestore-local --port 0 --data-dir "$data" 2>"$WORK/main-job/store.log"; }
+coproc STORE { exec target/release/featurestore-local --port 0 --data-dir "$data" 2>"$job/store.log"; }
 store_pid=$STORE_PID
 trap 'kill "$store_pid" 2>/dev/null || true' EXIT
-read -r -t 60 ready <&"${STORE[0]}" || { log "the store did not start; see $WORK/main-job/store.log"; exit 1; }
+read -r -t 60 ready <&"${STORE[0]}" || { log "the store did not start; see $job/store.log"; exit 1; }
 endpoint="${ready##* }"
 log "store ready at $endpoint (pid $store_pid)"
 
-AWS_ENDPOINT_URL_SAGEMAKER="$endpoint" \
-AWS_ENDPOINT_URL_SAGEMAKER_FEATURESTORE_RUNTIME="$endpoint" \
-AWS_ACCESS_KEY_ID=AKIDLOCAL AWS_SECRET_ACCESS_KEY=local-secret \
-AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
-AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
-RECORDS="$RECORDS" "$VENV/bin/python" - <<'PY'
-import datetime, os, random, sys, time
+# Test credentials, and every AWS endpoint pointed at the local store: nothing leaves 127.0.0.1.
+export AWS_ENDPOINT_URL_SAGEMAKER="$endpoint" AWS_ENDPOINT_URL_SAGEMAKER_FEATURESTORE_RUNTIME="$endpoint"
+export AWS_ACCESS_KEY_ID=AKIDLOCAL AWS_SECRET_ACCESS_KEY=local-secret AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+export SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON="$VENV/bin/python"
 
-import boto3
+"$VENV/bin/python" examples/feature_groups.py --endpoint "$endpoint" --offline-store-uri s3://main-job/offline customers >&2
 
-records = int(os.environ["RECORDS"])
-group = "customers"
-sagemaker = boto3.client("sagemaker")
-runtime = boto3.client("sagemaker-featurestore-runtime")
-sagemaker.create_feature_group(
-    FeatureGroupName=group,
-    RecordIdentifierFeatureName="customer_id",
-    EventTimeFeatureName="event_time",
-    FeatureDefinitions=[
-        {"FeatureName": "customer_id", "FeatureType": "String"},
-        {"FeatureName": "event_time", "FeatureType": "String"},
-        {"FeatureName": "age", "FeatureType": "Integral"},
-        {"FeatureName": "lifetime_value", "FeatureType": "Fractional"},
-        {"FeatureName": "city", "FeatureType": "String"},
-    ],
-    OnlineStoreConfig={"EnableOnlineStore": True},
-    OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://main-job/offline"}},
-)
-
-rng = random.Random(7)
-now = datetime.datetime.now(datetime.timezone.utc)
-def row(i):
-    ts = (now - datetime.timedelta(seconds=rng.randrange(86_400))).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    values = {"customer_id": f"c{i:07d}", "event_time": ts, "age": str(rng.randrange(18, 90)),
-              "lifetime_value": repr(round(rng.uniform(0, 5000), 2)), "city": rng.choice(["Paris", "Oslo", "Lima", "Pune"])}
-    return [{"FeatureName": k, "ValueAsString": v} for k, v in values.items()]
-
-rows = [row(i) for i in range(records)]
-written = failed = 0
-started = time.monotonic()
-for start in range(0, records, 25):
-    batch = rows[start:start + 25]
-    output = runtime.batch_write_record(Entries=[{"FeatureGroupName": group, "Record": r} for r in batch])
-    failed += len(output["Errors"]) + len(output["UnprocessedEntries"])
-    written += len(batch) - len(output["Errors"]) - len(output["UnprocessedEntries"])
-duration = time.monotonic() - started
-
-sample = rng.sample(range(records), 20)
-mismatched = 0
-for i in sample:
-    got = runtime.get_record(FeatureGroupName=group, RecordIdentifierValueAsString=f"c{i:07d}").get("Record", [])
-    mismatched += got != rows[i]
-print(f"records written {written}, failed {failed}, duration {duration:.2f} s, {written / duration:,.0f} records/s; "
-      f"sample read back {len(sample) - mismatched}/{len(sample)} identical")
-sys.exit(1 if failed or mismatched else 0)
-PY
+log "spark-submit examples/pyspark/ingest_features.py: $RECORDS synthetic customers (Spark log: $job/spark.log)"
+if ! spark-submit --master 'local[*]' --jars "$jar" \
+    --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
+    --conf spark.local.dir="$job/spark-local" \
+    examples/pyspark/ingest_features.py --feature-group customers --synthetic-rows "$RECORDS" \
+    --endpoint "$endpoint" 2>"$job/spark.log"; then
+  tail -n 40 "$job/spark.log" >&2
+  log "the Spark job failed; its log: $job/spark.log"
+  exit 1
+fi
 
 kill -TERM "$store_pid"
 wait "$store_pid"
 trap - EXIT
 files=$(find "$data/s3" -name '*.parquet' | wc -l)
-log "store stopped cleanly; offline store: $files Parquet files under $data/s3"
+log "store stopped; offline store: $files Parquet files under $data/s3"
