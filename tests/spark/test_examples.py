@@ -149,3 +149,16 @@ def test_streaming_example_writes_every_click_micro_batch_by_micro_batch(example
         assert stored[event["click_id"]] == {
             "click_id": event["click_id"], "user_id": event["user_id"], "page": event["page"],
             "dwell_seconds": repr(event["dwell_seconds"]), "event_time": event["ts"]}, event
+
+
+def test_the_main_job_ingests_with_spark_and_ends_with_the_summary(tmp_path):
+    """README's first command, on small data (it starts and stops its own store)."""
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "main-job.sh")],
+                          env={**os.environ, "RECORDS": "3000", "WORK": str(tmp_path / "work")},
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert done.returncode == 0, f"main-job.sh failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
+    [line] = summary_lines(done.stdout)
+    assert (line["group"], line["written"], line["failed"]) == ("customers", "3000", "0"), done.stdout
+    assert done.stdout.rstrip().endswith("3000 written, 0 failed, to feature group customers"), done.stdout
+    assert "store stopped; offline store:" in done.stderr, done.stderr
+    assert list((tmp_path / "work" / "main-job" / "data" / "s3").rglob("*.parquet")), "no offline store files"
