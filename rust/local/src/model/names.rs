@@ -16,13 +16,23 @@ pub fn is_valid_name(name: &str) -> bool {
             bytes.len() <= MAX_NAME_LEN
                 && first.is_ascii_alphanumeric()
                 && last.is_ascii_alphanumeric()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+                && bytes.iter().all(|b| NAME_BYTES[usize::from(*b)])
         }
         _ => false,
     }
 }
+
+/// The bytes a name may contain; a table because every feature name of every record is checked.
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+        b += 1;
+    }
+    table
+};
 
 pub const NAME_PATTERN: &str = "[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}";
 pub const NAME_OR_ARN_PATTERN: &str = "(arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:feature-group/)?([a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63})";

@@ -48,7 +48,13 @@ pub struct FrameBuffer {
 
 impl FrameBuffer {
     pub fn new() -> Self {
-        let mut bytes = Vec::with_capacity(1 << 16);
+        Self::reusing(Vec::with_capacity(1 << 16))
+    }
+
+    /// A buffer in the allocation of an earlier frame: a steady write load then neither regrows nor
+    /// page-faults a fresh buffer every flush.
+    pub fn reusing(mut bytes: Vec<u8>) -> Self {
+        bytes.clear();
         bytes.resize(FRAME_HEADER, 0);
         Self { bytes }
     }

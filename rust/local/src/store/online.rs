@@ -56,6 +56,8 @@ struct State {
     pending_base: u64,
     /// A frame being written by [`OnlineTable::flush`]: still read from memory until it is durable.
     flushing: Option<(u64, Arc<Vec<u8>>)>,
+    /// The allocation of the last frame written, for the next one.
+    spare: Option<Vec<u8>>,
     /// Bytes of live records (puts not superseded), for DescribeFeatureGroup's OnlineStoreTotalSizeBytes.
     live_bytes: u64,
 }
@@ -123,6 +125,7 @@ impl OnlineTable {
                 pending: FrameBuffer::new(),
                 pending_base: end,
                 flushing: None,
+                spare: None,
                 live_bytes,
             }),
             flush_lock: Mutex::new(()),
@@ -316,7 +319,11 @@ impl OnlineTable {
                         return Ok(());
                     }
                     let base = state.pending_base;
-                    let frame = Arc::new(std::mem::replace(&mut state.pending, FrameBuffer::new()).seal());
+                    let next = state
+                        .spare
+                        .take()
+                        .map_or_else(FrameBuffer::new, FrameBuffer::reusing);
+                    let frame = Arc::new(std::mem::replace(&mut state.pending, next).seal());
                     state.pending_base = base + frame.len() as u64;
                     state.flushing = Some((base, Arc::clone(&frame)));
                     (base, frame)
@@ -327,7 +334,10 @@ impl OnlineTable {
             .write_all_at(&frame, base)
             .and_then(|()| self.file.sync_data())
             .map_err(|e| Error::io("writing the online store log", &self.path, e))?;
-        lock(&self.state).flushing = None;
+        let mut state = lock(&self.state);
+        state.flushing = None;
+        // Readers only borrow the frame under the lock, so this is now the last reference.
+        state.spare = Arc::try_unwrap(frame).ok();
         Ok(())
     }
 
