@@ -75,16 +75,8 @@ def run_once(mode: str, rows: int, work: Path) -> dict:
         driver = children_cpu() - driver_before
         executors = 0.0
         if cluster:
-            # The workers reap their executors when the application ends; wait until both have.
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                executors = sum(process_cpu(w.pid, children=True) for w in cluster.worker_processes) \
-                    - executors_before
-                alive = [w for w in cluster.worker_processes
-                         if subprocess.run(["pgrep", "-P", str(w.pid)], capture_output=True).returncode == 0]
-                if not alive:
-                    break
-                time.sleep(0.5)
+            cluster.wait_for_executors_to_exit()
+            executors = sum(process_cpu(w.pid, children=True) for w in cluster.worker_processes) - executors_before
         [line] = summary_lines(done.stdout)
         return {"mode": mode, "rate": int(line["rate"]), "seconds": float(line["seconds"]), "wall": wall,
                 "driver_cpu": driver, "executor_cpu": executors, "client_cpu": driver + executors,

@@ -38,6 +38,20 @@ def wait_for_log(path: Path, pattern: re.Pattern | str, process: subprocess.Pope
     raise RuntimeError(f"{path.name}: nothing matched {pattern} within {timeout} s")
 
 
+def live_children(pid: int) -> list[int]:
+    """Child processes of `pid` that are not zombies. (spark-class leaves one zombie shell under each daemon it
+    exec'ed: the process substitution that built the command, which the JVM never reaps.)"""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue  # the process ended meanwhile
+        if int(ppid) == pid and state != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
 class StandaloneCluster:
     def __init__(self, base_dir: Path, env: dict[str, str], workers: int = 2, cores_per_worker: int = 1,
                  memory_per_worker: str = "1g"):
@@ -114,6 +128,15 @@ class StandaloneCluster:
                 pass
             if process.poll() is None:
                 process.wait()
+
+    def wait_for_executors_to_exit(self, timeout: float = 60) -> None:
+        """Waits until no worker has a live child process left: the application's executors ended, were reaped
+        (their CPU time is now in the worker's children's time) and their logs were copied out whole."""
+        deadline = time.monotonic() + timeout
+        while any(live_children(w.pid) for w in self.worker_processes):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"executors still running {timeout} s after their application ended")
+            time.sleep(0.2)
 
     def executor_logs(self) -> dict[str, str]:
         """`<app id>/<executor id>` -> the executor's stderr, for every executor the workers launched."""

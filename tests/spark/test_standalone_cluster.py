@@ -57,6 +57,7 @@ def test_a_million_mixed_rows_on_a_standalone_cluster_with_two_executors(cluster
 
     # Two executors, each its own JVM launched by a worker, each with the jar fetched from the driver (not on
     # its class path) and with rows written by its native writer.
+    cluster.wait_for_executors_to_exit()
     logs = cluster.executor_logs()
     assert len(logs) == 2, list(logs)
     written_by_executor = {}
