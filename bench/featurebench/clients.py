@@ -119,28 +119,38 @@ def write_aws_connector(df, target: Target, batch: bool) -> None:
     )
 
 
-def prepare_sdk(parquet: Path, rows: int, target: Target):
-    """The rows as a pandas DataFrame and the SDK's FeatureGroup (its imports and session are not timed)."""
+def prepare_sdk(parquet: Path, rows: int):
+    """The rows as a pandas DataFrame and a SageMaker session (its imports and session are not timed)."""
     import boto3
     import pandas as pd
     import sagemaker
-    from sagemaker.feature_store.feature_group import FeatureGroup
 
     frame = pd.read_parquet(parquet)
     if len(frame) != rows:
         raise RuntimeError(f"{parquet} holds {len(frame)} rows, expected {rows}")
-    session = sagemaker.Session(boto_session=boto3.Session(region_name=REGION))
-    return frame, FeatureGroup(name=target.group, sagemaker_session=session)
+    return frame, sagemaker.Session(boto_session=boto3.Session(region_name=REGION))
 
 
 def write_sdk(prepared, target: Target) -> None:
-    frame, group = prepared
-    group.ingest(
+    from sagemaker.feature_store.feature_group import FeatureGroup
+
+    frame, session = prepared
+    FeatureGroup(name=target.group, sagemaker_session=session).ingest(
         data_frame=frame,
         max_processes=target.sdk_processes,
         max_workers=target.sdk_workers,
         wait=True,
     )
+
+
+def first_rows(client: Client, prepared, rows: int):
+    """What `prepare_*` returned, cut to its first `rows` rows (for the warm-up write)."""
+    if client.kind == "spark":
+        subset = prepared.limit(rows).repartition(SPARK_CORES).cache()
+        subset.count()
+        return subset
+    frame, session = prepared
+    return frame.iloc[:rows], session
 
 
 def writer(client: Client) -> Callable[[Any, Target], None]:

@@ -54,6 +54,7 @@ def _machine(setup: Setup, args) -> dict:
         "sdk_workers": setup.sdk_workers,
         "rounds": args.rounds,
         "smoke": args.smoke,
+        "warmup": args.warmup,
     }
 
 
@@ -84,6 +85,8 @@ def main() -> int:
     # that its own CPU, not its concurrency, limits it at 5 ms (each thread has one PutRecord in flight).
     parser.add_argument("--sdk-processes", type=int, default=2, help="FeatureGroup.ingest(max_processes=)")
     parser.add_argument("--sdk-workers", type=int, default=8, help="FeatureGroup.ingest(max_workers=)")
+    parser.add_argument("--no-warmup", dest="warmup", action="store_false",
+                        help="time each client's first write in its process (cold JVM, cold caches)")  # fmt: skip
     parser.add_argument("--doc", type=Path, help="a Markdown file whose results block gets this run's table")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the store and the client to one CPU each")
     args = parser.parse_args()
@@ -125,8 +128,10 @@ def main() -> int:
                 if not clients.BY_NAME[name].sends and latency != latencies[0]:
                     continue  # a reference sends nothing: the store's latency cannot change it
                 rows = plan.rows_for(sizes, name, latency, args.scale)
-                print(f"[round {round_no}] {name} at {latency} ms: {rows} rows ...", file=sys.stderr, flush=True)
-                result = run_once(setup, clients.BY_NAME[name], latency, rows, round_no)
+                warmup = plan.warmup_rows(rows) if args.warmup else 0
+                print(f"[round {round_no}] {name} at {latency} ms: {rows} rows after {warmup} to warm up ...",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                result = run_once(setup, clients.BY_NAME[name], latency, rows, warmup, round_no)
                 result["loadavg"] = _loadavg()
                 with results_path.open("a") as f:
                     f.write(json.dumps(result) + "\n")

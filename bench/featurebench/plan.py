@@ -38,3 +38,9 @@ def rows_for(plan: dict[tuple[str, int], int], client: str, latency_ms: int, sca
     """Rows for `client` at `latency_ms`; a latency the plan does not name takes the nearest one's size."""
     known = sorted({lat for name, lat in plan if name == client}, key=lambda lat: abs(lat - latency_ms))
     return max(1, round(plan[(client, known[0])] * scale))
+
+
+def warmup_rows(rows: int) -> int:
+    """Rows of the untimed warm-up write before the timed one: a tenth of the run, and at least 2,000 (a JVM
+    client's per-record code is compiled by then), never more than the run itself."""
+    return max(rows // 10, min(rows, 2_000))

@@ -100,7 +100,7 @@ class _Worker:
     """The client process and the pipes to talk to it."""
 
     def __init__(self, setup: Setup, client: clients.Client, parquet: Path, rows: int, group: str, arn: str,
-                 endpoint: str, log_path: Path):
+                 warmup: tuple[int, str, str], endpoint: str, log_path: Path):
         runner_in, worker_out = os.pipe()
         worker_in, runner_out = os.pipe()
         self._log = open(log_path, "ab")
@@ -108,6 +108,7 @@ class _Worker:
             sys.executable, "-m", "featurebench.worker",
             "--client", client.name, "--parquet", str(parquet), "--rows", str(rows),
             "--group", group, "--arn", arn, "--jar", str(setup.jar),
+            "--warmup-rows", str(warmup[0]), "--warmup-group", warmup[1], "--warmup-arn", warmup[2],
             "--sdk-processes", str(setup.sdk_processes), "--sdk-workers", str(setup.sdk_workers),
             "--ctl-in", str(worker_in), "--ctl-out", str(worker_out),
         ]  # fmt: skip
@@ -161,15 +162,17 @@ class _Worker:
         self._log.close()
 
 
-def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, round_no: int) -> dict:
-    """Runs `client` once at `latency_ms` with `rows` rows; the result as a JSON-ready dict."""
+def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, warmup_rows: int,
+             round_no: int) -> dict:  # fmt: skip
+    """Runs `client` once at `latency_ms` with `rows` rows, after an untimed warm-up write of its first
+    `warmup_rows` rows to another group; the result as a JSON-ready dict."""
     parquet = dataset.parquet_path(setup.work / "data", rows)
     tag = f"r{round_no}-{client.name}-{latency_ms}ms"
     logs = setup.run_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     result: dict = {
         "round": round_no, "client": client.name, "label": client.label, "peer": client.peer,
-        "api": client.api, "latency_ms": latency_ms, "rows": rows, "status": "failed",
+        "api": client.api, "latency_ms": latency_ms, "rows": rows, "warmup_rows": warmup_rows, "status": "failed",
         "log": str(logs / f"{tag}.log"),
     }  # fmt: skip
     with LocalStore(setup.store_binary, setup.run_dir / "store" / tag, logs / f"{tag}.store.log",
@@ -177,7 +180,9 @@ def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, r
         result["added_latency_ms"] = round(measure_added_latency(store, latency_ms), 3)
         group = f"bench-{tag}-{uuid.uuid4().hex[:6]}"
         arn = store.create_group(group)
-        worker = _Worker(setup, client, parquet, rows, group, arn, store.endpoint, logs / f"{tag}.log")
+        warmup_arn = store.create_group(f"{group}-warmup")
+        worker = _Worker(setup, client, parquet, rows, group, arn, (warmup_rows, f"{group}-warmup", warmup_arn),
+                         store.endpoint, logs / f"{tag}.log")  # fmt: skip
         try:
             message = worker.receive(READY_TIMEOUT_S)
             if message["event"] != "ready":

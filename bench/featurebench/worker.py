@@ -38,6 +38,9 @@ def main() -> None:
     parser.add_argument("--rows", required=True, type=int)
     parser.add_argument("--group", required=True)
     parser.add_argument("--arn", required=True)
+    parser.add_argument("--warmup-rows", type=int, default=0)
+    parser.add_argument("--warmup-group")
+    parser.add_argument("--warmup-arn")
     parser.add_argument("--jar", required=True, type=Path, help="our connector's jar")
     parser.add_argument("--sdk-processes", type=int, required=True)
     parser.add_argument("--sdk-workers", type=int, required=True)
@@ -57,11 +60,16 @@ def main() -> None:
                 [args.jar, *clients.aws_connector_jars()], args.parquet, args.rows
             )
         else:
-            prepared = clients.prepare_sdk(args.parquet, args.rows, target)
+            prepared = clients.prepare_sdk(args.parquet, args.rows)
+        write = clients.writer(client)
+        if args.warmup_rows > 0:
+            # The same call on the first rows, into another group, untimed: the JVM's class loading and JIT of
+            # the client's code happen here rather than in the timed write.
+            warm_target = clients.Target(args.warmup_group, args.warmup_arn, args.sdk_processes, args.sdk_workers)
+            write(clients.first_rows(client, prepared, args.warmup_rows), warm_target)
     except Exception:
         _send(out, {"event": "failed", "error": traceback.format_exc()})
         raise
-    write = clients.writer(client)
 
     _send(out, {"event": "ready"})
     _expect(inp, "go")
