@@ -128,7 +128,7 @@ def main() -> int:
                 if not clients.BY_NAME[name].sends and latency != latencies[0]:
                     continue  # a reference sends nothing: the store's latency cannot change it
                 rows = plan.rows_for(sizes, name, latency, args.scale)
-                warmup = plan.warmup_rows(rows) if args.warmup else 0
+                warmup = plan.warmup_rows(rows, args.smoke) if args.warmup else 0
                 print(f"[round {round_no}] {name} at {latency} ms: {rows} rows after {warmup} to warm up ...",
                       file=sys.stderr, flush=True)  # fmt: skip
                 result = run_once(setup, clients.BY_NAME[name], latency, rows, warmup, round_no)

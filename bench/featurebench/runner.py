@@ -4,6 +4,8 @@ what was measured, or why the run does not count."""
 import json
 import math
 import os
+import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -122,6 +124,8 @@ class _Worker:
             stderr=self._log,
             env=env,
             pass_fds=(worker_in, worker_out),
+            # Its own process group: a client that hangs is killed with everything it started (JVM, SDK workers).
+            start_new_session=True,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
         )
         os.close(worker_in)
@@ -130,8 +134,6 @@ class _Worker:
         self._out = os.fdopen(runner_out, "w")
 
     def receive(self, timeout_s: float) -> dict:
-        import select
-
         ready, _, _ = select.select([self._in], [], [], timeout_s)
         if not ready:
             raise TimeoutError(f"no word from the client in {timeout_s} s")
@@ -152,7 +154,7 @@ class _Worker:
         try:
             self.process.wait(timeout=EXIT_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self._in.close()
         try:
@@ -166,6 +168,7 @@ def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, w
              round_no: int) -> dict:  # fmt: skip
     """Runs `client` once at `latency_ms` with `rows` rows, after an untimed warm-up write of its first
     `warmup_rows` rows to another group; the result as a JSON-ready dict."""
+    started = time.perf_counter()
     parquet = dataset.parquet_path(setup.work / "data", rows)
     tag = f"r{round_no}-{client.name}-{latency_ms}ms"
     logs = setup.run_dir / "logs"
@@ -175,6 +178,15 @@ def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, w
         "api": client.api, "latency_ms": latency_ms, "rows": rows, "warmup_rows": warmup_rows, "status": "failed",
         "log": str(logs / f"{tag}.log"),
     }  # fmt: skip
+    try:
+        return _run(setup, client, latency_ms, rows, warmup_rows, parquet, tag, logs, result)
+    finally:
+        # The whole run: store start, client start, data caching, warm-up, the timed call, shutdown.
+        result["run_seconds"] = round(time.perf_counter() - started, 1)
+
+
+def _run(setup: Setup, client: clients.Client, latency_ms: int, rows: int, warmup_rows: int, parquet: Path,
+         tag: str, logs: Path, result: dict) -> dict:  # fmt: skip
     with LocalStore(setup.store_binary, setup.run_dir / "store" / tag, logs / f"{tag}.store.log",
                     setup.store_cpus) as store:  # fmt: skip
         result["added_latency_ms"] = round(measure_added_latency(store, latency_ms), 3)
