@@ -51,6 +51,8 @@ def test_bad_rows_go_to_the_failed_records_files_and_the_rest_is_written(
 
     [line] = [m for m in summary_lines(driver_stdout.since_mark()) if m["group"] == group]
     assert (int(line["written"]), int(line["failed"])) == (1000, 10), line.group(0)
+    kept = spark._jvm.featurestore.spark.WriteSummaries.last(group).get()
+    assert kept.accepted() == 1010 == kept.written() + kept.failed()
     files = sorted(failed_dir.glob("failed-*.jsonl"))
     assert line["where"] == f"{failed_dir} ({len(files)} files)", line.group(0)
 
