@@ -160,6 +160,12 @@ DOC_BEGIN = "<!-- bench-results:begin (written by bench/run.sh from its last ful
 DOC_END = "<!-- bench-results:end -->"
 
 
+def _gib(meminfo_total: str) -> str:
+    """'24684092 kB' -> '23.5 GiB'."""
+    number, _, unit = meminfo_total.partition(" ")
+    return f"{int(number) / 2**20:.1f} GiB" if unit == "kB" and number.isdigit() else meminfo_total
+
+
 def machine_markdown(machine: dict) -> str:
     pinning = (
         f"store on CPU {machine['store_cpus']}, client on CPU {machine['client_cpus']}"
@@ -168,7 +174,8 @@ def machine_markdown(machine: dict) -> str:
     )
     return "\n".join(
         [
-            f"- CPU: {machine['cpu']}, {machine['cpus']} CPUs; memory {machine['memory']}; Linux {machine['kernel']}",
+            f"- CPU: {machine['cpu']}, {machine['cpus']} CPUs; memory {_gib(machine['memory'])}; "
+            f"Linux {machine['kernel']}",
             f"- {machine['java']}; Python {machine['python']}; pyspark {machine['pyspark']}; "
             f"sagemaker-feature-store-pyspark {machine['sagemaker-feature-store-pyspark']}; "
             f"sagemaker {machine['sagemaker']}",
