@@ -26,6 +26,8 @@ mod runtime;
 mod server;
 pub mod stats;
 mod store;
+#[cfg(test)]
+mod test_dir;
 
 pub use config::{Faults, OfflineCompression, ServerConfig};
 pub use error::Error;

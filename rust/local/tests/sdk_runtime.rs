@@ -13,13 +13,37 @@ use sdk::operation::put_record::PutRecordError;
 use sdk::types::{BatchGetRecordIdentifier, BatchWriteRecordEntry, DeletionMode};
 use support::{client, create_group, pairs, record, value};
 
-async fn start(test: &str) -> Server {
-    Server::start(ServerConfig {
-        data_dir: support::data_dir(test),
+/// A store on a free port with its own data directory (removed after the store stops).
+struct Running {
+    server: Server,
+    _dir: support::DataDir,
+}
+
+impl std::ops::Deref for Running {
+    type Target = Server;
+
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+impl Running {
+    async fn shutdown(self) -> Result<(), featurestore_local::Error> {
+        let Running { server, _dir } = self;
+        server.shutdown().await
+    }
+}
+
+async fn start(test: &str) -> Running {
+    let dir = support::DataDir::new(test);
+    let config = ServerConfig {
+        data_dir: dir.0.clone(),
         ..ServerConfig::default()
-    })
-    .await
-    .unwrap()
+    };
+    Running {
+        server: Server::start(config).await.unwrap(),
+        _dir: dir,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -424,13 +448,13 @@ async fn deletes_lists_and_arns_work_through_the_sdk() {
 
 #[test]
 fn a_background_server_serves_plain_tests_and_keeps_records_across_a_restart() {
-    let dir = support::data_dir("background");
+    let dir = support::DataDir::new("background");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let server = BackgroundServer::start(ServerConfig {
-        data_dir: dir.clone(),
+        data_dir: dir.0.clone(),
         ..ServerConfig::default()
     })
     .unwrap();
@@ -446,7 +470,7 @@ fn a_background_server_serves_plain_tests_and_keeps_records_across_a_restart() {
     server.shutdown().unwrap();
 
     let server = BackgroundServer::start(ServerConfig {
-        data_dir: dir,
+        data_dir: dir.0.clone(),
         ..ServerConfig::default()
     })
     .unwrap();

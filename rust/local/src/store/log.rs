@@ -231,20 +231,19 @@ impl<'f> FrameReader<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_dir::TestDir;
     use std::io::Write;
 
-    fn temp_file(name: &str) -> (std::path::PathBuf, File) {
-        let dir = std::env::temp_dir().join(format!("fsl-log-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("t.log");
+    fn temp_file(name: &str) -> (TestDir, File) {
+        let dir = TestDir::new(&format!("log-{name}"));
         let file = File::options()
             .create(true)
             .truncate(true)
             .read(true)
             .write(true)
-            .open(&path)
+            .open(dir.path().join("t.log"))
             .unwrap();
-        (path, file)
+        (dir, file)
     }
 
     #[test]

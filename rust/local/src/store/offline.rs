@@ -358,9 +358,8 @@ mod tests {
 
     #[test]
     fn rows_land_in_hourly_partitions_with_the_services_columns() {
-        let data_dir = std::env::temp_dir().join(format!("fsl-offline-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&data_dir);
-        let group = group(&data_dir);
+        let scratch = crate::test_dir::TestDir::new("offline");
+        let group = group(scratch.path());
         let dir = group.offline.as_ref().unwrap().local_dir.clone();
         let table = OfflineTable::new(&group, &dir, OfflineCompression::Snappy);
         let tags = [Text("a".into()), Text("b".into())];

@@ -518,11 +518,13 @@ fn replay(file: &File, path: &Path) -> Result<Replayed, Error> {
 mod tests {
     use super::*;
     use crate::store::record::{Scalar, StoredValue, Value, decode_body};
+    use crate::test_dir::TestDir;
 
-    fn temp_log(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("fsl-online-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir.join("group.log")
+    /// A log path in a scratch directory that lives as long as the returned guard.
+    fn temp_log(name: &str) -> (TestDir, PathBuf) {
+        let dir = TestDir::new(&format!("online-{name}"));
+        let path = dir.path().join("group.log");
+        (dir, path)
     }
 
     fn record(id: &str, event_time: f64, value: &'static str) -> ValidRecord<'static> {
@@ -555,7 +557,8 @@ mod tests {
 
     #[test]
     fn the_latest_event_time_wins_and_equal_times_overwrite() {
-        let table = OnlineTable::open(&temp_log("latest"), 0.0).unwrap();
+        let (_dir, path) = temp_log("latest");
+        let table = OnlineTable::open(&path, 0.0).unwrap();
         assert_eq!(put(&table, &[record("a", 10.0, "first")], None), 1);
         assert_eq!(put(&table, &[record("a", 5.0, "older")], None), 0);
         assert_eq!(value_of(&table, "a", 0.0).as_deref(), Some("first"));
@@ -566,7 +569,7 @@ mod tests {
 
     #[test]
     fn records_survive_a_reopen_from_memory_and_from_the_log() {
-        let path = temp_log("reopen");
+        let (_dir, path) = temp_log("reopen");
         {
             let table = OnlineTable::open(&path, 0.0).unwrap();
             put(&table, &[record("a", 1.0, "one"), record("b", 1.0, "two")], None);
@@ -596,7 +599,7 @@ mod tests {
 
     #[test]
     fn unflushed_writes_are_lost_by_a_crash_but_the_log_stays_readable() {
-        let path = temp_log("crash");
+        let (_dir, path) = temp_log("crash");
         {
             let table = OnlineTable::open(&path, 0.0).unwrap();
             put(&table, &[record("kept", 1.0, "x")], None);
@@ -621,7 +624,8 @@ mod tests {
 
     #[test]
     fn deletes_follow_event_time_rules() {
-        let table = OnlineTable::open(&temp_log("deletes"), 0.0).unwrap();
+        let (_dir, path) = temp_log("deletes");
+        let table = OnlineTable::open(&path, 0.0).unwrap();
         put(&table, &[record("a", 10.0, "x"), record("b", 10.0, "y")], None);
         assert_eq!(table.soft_delete("a", 9.0, 0.0), Deleted::Superseded);
         assert_eq!(value_of(&table, "a", 0.0).as_deref(), Some("x"));
@@ -642,7 +646,8 @@ mod tests {
 
     #[test]
     fn expired_records_are_gone_and_can_be_rewritten_with_older_times() {
-        let table = OnlineTable::open(&temp_log("ttl"), 0.0).unwrap();
+        let (_dir, path) = temp_log("ttl");
+        let table = OnlineTable::open(&path, 0.0).unwrap();
         put(&table, &[record("a", 100.0, "x")], Some(160.0));
         assert_eq!(table.get("a", 159.0).unwrap().unwrap().expires_at, Some(160.0));
         assert_eq!(table.get("a", 160.0).unwrap(), None);
@@ -656,7 +661,8 @@ mod tests {
 
     #[test]
     fn listing_pages_in_key_order() {
-        let table = OnlineTable::open(&temp_log("list"), 0.0).unwrap();
+        let (_dir, path) = temp_log("list");
+        let table = OnlineTable::open(&path, 0.0).unwrap();
         let records: Vec<_> = (0..25).map(|i| record(&format!("r{i:02}"), 1.0, "v")).collect();
         put(&table, &records, None);
         let (page, more) = table.list(None, 10, false, 0.0);
@@ -670,7 +676,7 @@ mod tests {
 
     #[test]
     fn a_mostly_dead_log_is_compacted_on_open() {
-        let path = temp_log("compact");
+        let (_dir, path) = temp_log("compact");
         let big = "x".repeat(4000);
         let big: &'static str = Box::leak(big.into_boxed_str());
         {

@@ -14,16 +14,27 @@ use serde_json::{Value, json};
 
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
-/// A fresh, empty data directory for one test.
-pub fn data_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "featurestore-local-it-{}-{test}-{}",
-        std::process::id(),
-        NEXT_DIR.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty data directory for one test, removed when dropped.
+#[derive(Debug)]
+pub struct DataDir(pub PathBuf);
+
+impl DataDir {
+    pub fn new(test: &str) -> DataDir {
+        let dir = std::env::temp_dir().join(format!(
+            "featurestore-local-it-{}-{test}-{}",
+            std::process::id(),
+            NEXT_DIR.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        DataDir(dir)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The runtime client as an application would build it, with test credentials and `max_attempts` attempts
