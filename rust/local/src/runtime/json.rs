@@ -367,27 +367,27 @@ impl<'a> Reader<'a> {
     /// The common compact form `{"FeatureName":"n","ValueAsString":"v"}` with no escapes, read by matching
     /// its fixed parts; `None` (nothing consumed) for any other form, which the general path reads.
     fn compact_feature_value(&mut self) -> Option<FeatureValueIn<'a>> {
-        const NAME: &[u8] = br#"{"FeatureName":""#;
-        const VALUE: &[u8] = br#"","ValueAsString":""#;
+        const NAME: &[u8; 16] = br#"{"FeatureName":""#;
+        const VALUE: &[u8; 19] = br#"","ValueAsString":""#;
+        // Fixed-size comparisons compile to a few loads, where slices of runtime length call memcmp.
         let start = self.at;
-        let mut at = start + NAME.len();
-        if !self.bytes.get(start..at)?.eq(NAME) {
+        let name_start = start + NAME.len();
+        if self.bytes.get(start..)?.first_chunk::<16>()? != NAME {
             return None;
         }
-        let name_end = at + self.plain_string_len(at)?;
-        at = name_end + VALUE.len();
-        if !self.bytes.get(name_end..at)?.eq(VALUE) {
+        let name_end = name_start + self.plain_string_len(name_start)?;
+        let value_start = name_end + VALUE.len();
+        if self.bytes.get(name_end..)?.first_chunk::<19>()? != VALUE {
             return None;
         }
-        let value_start = at;
         let value_end = value_start + self.plain_string_len(value_start)?;
-        if self.bytes.get(value_end..value_end + 2)? != b"\"}" {
+        if self.bytes.get(value_end..)?.first_chunk::<2>()? != b"\"}" {
             return None;
         }
         self.at = value_end + 2;
         Some(FeatureValueIn {
-            feature_name: Some(Text(Cow::Borrowed(&self.text[start + NAME.len()..name_end]))),
-            value_as_string: Some(Text(Cow::Borrowed(&self.text[value_start..value_end]))),
+            feature_name: Some(Text(Cow::Borrowed(self.text.get(name_start..name_end)?))),
+            value_as_string: Some(Text(Cow::Borrowed(self.text.get(value_start..value_end)?))),
             value_as_string_list: None,
         })
     }
