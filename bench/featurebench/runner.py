@@ -24,7 +24,8 @@ from .store import LocalStore, records_received
 READY_TIMEOUT_S = 600
 WRITE_TIMEOUT_S = 1800
 EXIT_TIMEOUT_S = 120
-PROBE_CALLS = 100
+PROBE_CALLS = 100  # per setting
+PROBE_BLOCK = 10
 
 
 @dataclass(frozen=True)
@@ -54,25 +55,27 @@ def _runtime_client(endpoint: str):
 
 def measure_added_latency(store: LocalStore, latency_ms: int) -> float:
     """What `latency_ms` really adds to a PutRecord round trip, in ms: the median of sequential calls with the
-    latency set minus the median without (timer granularity makes it more than asked)."""
+    latency set minus the median without (timer granularity makes it more than asked). The two settings take
+    turns in blocks of 10 calls, so that other load on the machine weighs on both alike; the latency is left set.
+    """
+    if latency_ms == 0:
+        store.set_latency(0)
+        return 0.0  # nothing is added: no sleep at all
     group = f"probe-{uuid.uuid4().hex[:8]}"
     store.create_group(group)
     runtime = _runtime_client(store.endpoint)
     row = dataset.expected_row(0)
     record = [{"FeatureName": k, "ValueAsString": str(v)} for k, v in row.items()]
-
-    def median_call_ms() -> float:
-        times = []
-        for _ in range(PROBE_CALLS):
-            start = time.perf_counter()
-            runtime.put_record(FeatureGroupName=group, Record=record)
-            times.append((time.perf_counter() - start) * 1000)
-        return statistics.median(times)
-
-    store.set_latency(0)
-    base = median_call_ms()
+    times: dict[int, list[float]] = {0: [], latency_ms: []}
+    for _ in range(PROBE_CALLS // PROBE_BLOCK):
+        for setting in (0, latency_ms):
+            store.set_latency(setting)
+            for _ in range(PROBE_BLOCK):
+                start = time.perf_counter()
+                runtime.put_record(FeatureGroupName=group, Record=record)
+                times[setting].append((time.perf_counter() - start) * 1000)
     store.set_latency(latency_ms)
-    return median_call_ms() - base
+    return statistics.median(times[latency_ms]) - statistics.median(times[0])
 
 
 def check_sample(store: LocalStore, group: str, rows: int) -> str | None:
