@@ -59,6 +59,9 @@ struct State {
     spare: Option<Vec<u8>>,
     /// Bytes of live records (puts not superseded), for DescribeFeatureGroup's OnlineStoreTotalSizeBytes.
     live_bytes: u64,
+    /// Every identifier of the index in byte order, built by the first ListRecords page and kept while no
+    /// identifier is added or removed, so that paging through N records costs one sort, not one scan per page.
+    sorted_keys: Option<Vec<Box<str>>>,
 }
 
 /// A put for [`OnlineTable::put_all`].
@@ -126,6 +129,7 @@ impl OnlineTable {
                 flushing: None,
                 spare: None,
                 live_bytes,
+                sorted_keys: None,
             }),
             flush_lock: Mutex::new(()),
         };
@@ -177,6 +181,7 @@ impl OnlineTable {
                             .push_put(key, record.event_time, write.expires_at, encode),
                     );
                     state.live_bytes += u64::from(new.len);
+                    state.sorted_keys = None;
                     slot.insert_with_key(key.into(), new);
                 }
             }
@@ -272,6 +277,7 @@ impl OnlineTable {
             state.live_bytes -= u64::from(entry.len);
         }
         state.index.remove(key);
+        state.sorted_keys = None;
         Deleted::Applied
     }
 
@@ -283,24 +289,23 @@ impl OnlineTable {
         include_soft_deleted: bool,
         now: f64,
     ) -> (Vec<String>, bool) {
-        let state = lock(&self.state);
-        let mut keys: Vec<&str> = state
-            .index
-            .iter()
-            .filter(|(key, entry)| {
-                after.is_none_or(|after| key.as_ref() > after)
-                    && !entry.expired(now)
-                    && (include_soft_deleted || !entry.soft_deleted)
-            })
-            .map(|(key, _)| key.as_ref())
-            .collect();
-        let more = keys.len() > limit;
-        if more {
-            keys.select_nth_unstable(limit);
-            keys.truncate(limit);
-        }
-        keys.sort_unstable();
-        (keys.into_iter().map(str::to_owned).collect(), more)
+        let mut state = lock(&self.state);
+        let state = &mut *state;
+        let index = &state.index;
+        let sorted = state.sorted_keys.get_or_insert_with(|| {
+            let mut keys: Vec<Box<str>> = index.keys().cloned().collect();
+            keys.sort_unstable();
+            keys
+        });
+        let start = after.map_or(0, |after| sorted.partition_point(|key| key.as_ref() <= after));
+        let mut listed = sorted[start..].iter().filter(|key| {
+            index
+                .get(key.as_ref())
+                .is_some_and(|entry| !entry.expired(now) && (include_soft_deleted || !entry.soft_deleted))
+        });
+        let keys: Vec<String> = listed.by_ref().take(limit).map(|key| key.to_string()).collect();
+        let more = listed.next().is_some();
+        (keys, more)
     }
 
     /// Records held (soft-deleted ones included, expired ones excluded only once compacted).
@@ -353,6 +358,7 @@ impl OnlineTable {
         let _one_at_a_time = lock(&self.flush_lock);
         let mut state = lock(&self.state);
         state.index.clear();
+        state.sorted_keys = None;
         state.pending = FrameBuffer::new();
         state.live_bytes = 0;
         match std::fs::remove_file(&self.path) {
@@ -388,6 +394,7 @@ impl OnlineTable {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let before = state.pending_base;
         state.index.retain(|_, entry| !entry.expired(now));
+        state.sorted_keys = None;
         let mut written: u64 = 0;
         let mut frame = FrameBuffer::new();
         let mut moved: Vec<(Box<str>, u64)> = Vec::with_capacity(state.index.len());
@@ -679,6 +686,23 @@ mod tests {
         let (page, more) = table.list(Some("r19"), 10, false, 0.0);
         assert!(!more);
         assert_eq!(page, vec!["r20", "r21", "r22", "r23", "r24"]);
+    }
+
+    #[test]
+    fn listing_sees_identifiers_added_soft_deleted_and_removed_between_pages() {
+        let (_dir, path) = temp_log("list-changes");
+        let table = OnlineTable::open(&path, 0.0).unwrap();
+        put(&table, &[record("b", 1.0, "v"), record("d", 1.0, "v")], None);
+        assert_eq!(table.list(None, 1, false, 0.0), (vec!["b".to_owned()], true));
+        put(&table, &[record("c", 1.0, "v"), record("e", 1.0, "v")], None);
+        assert_eq!(table.soft_delete("d", 2.0, 0.0), Deleted::Applied);
+        assert_eq!(table.list(Some("b"), 10, false, 0.0).0, vec!["c", "e"]);
+        assert_eq!(table.list(Some("b"), 10, true, 0.0).0, vec!["c", "d", "e"]);
+        assert_eq!(table.hard_delete("c", 2.0, 0.0), Deleted::Applied);
+        assert_eq!(
+            table.list(None, 10, true, 0.0),
+            (vec!["b".to_owned(), "d".into(), "e".into()], false)
+        );
     }
 
     #[test]
