@@ -298,7 +298,8 @@ impl Transport {
                     latency: started.elapsed(),
                 }
             }
-            Transport::Sdk(sdk) => sdk.batch_write_record(spec, records).await,
+            // Boxed: the SDK's future is several KB, and every lean call's future would carry its size.
+            Transport::Sdk(sdk) => Box::pin(sdk.batch_write_record(spec, records)).await,
         }
     }
 
@@ -319,7 +320,7 @@ impl Transport {
                     latency: started.elapsed(),
                 }
             }
-            Transport::Sdk(sdk) => sdk.put_record(spec, record).await,
+            Transport::Sdk(sdk) => Box::pin(sdk.put_record(spec, record)).await,
         }
     }
 }
