@@ -31,5 +31,5 @@ mod test_dir;
 
 pub use config::{Faults, OfflineCompression, ServerConfig};
 pub use error::Error;
-pub use server::{BackgroundServer, Server};
+pub use server::{BackgroundServer, RunningStore, Server};
 pub use stats::Stats;

@@ -34,13 +34,58 @@ use crate::runtime;
 use crate::stats::{Stats, StatsCollector};
 use crate::store::Store;
 
+/// What both ways of running a store ([`Server`], [`BackgroundServer`]) offer their owner: where it listens,
+/// its faults and its stats. Both dereference to it.
+#[derive(Debug)]
+pub struct RunningStore {
+    address: SocketAddr,
+    app: Arc<App>,
+}
+
+impl RunningStore {
+    /// `http://host:port`, for `endpoint_url` and `AWS_ENDPOINT_URL_*`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Replaces every injected fault. Invalid faults (see `Faults::validate`) are refused.
+    pub fn set_faults(&self, faults: Faults) -> Result<(), Error> {
+        faults.validate().map_err(Error::Config)?;
+        self.app.faults.set(faults);
+        Ok(())
+    }
+
+    pub fn faults(&self) -> Faults {
+        (*self.app.faults.faults()).clone()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.app.stats.snapshot()
+    }
+
+    pub fn reset_stats(&self) {
+        self.app.stats.reset();
+    }
+}
+
 /// A running store on the caller's tokio runtime.
 #[derive(Debug)]
 pub struct Server {
-    address: SocketAddr,
-    app: Arc<App>,
+    running: RunningStore,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<Result<(), Error>>>,
+}
+
+impl std::ops::Deref for Server {
+    type Target = RunningStore;
+
+    fn deref(&self) -> &RunningStore {
+        &self.running
+    }
 }
 
 impl Server {
@@ -74,39 +119,10 @@ impl Server {
         let task = tokio::spawn(serve(listener, Arc::clone(&app), config, stopped));
         ::log::info!("listening on http://{address}");
         Ok(Server {
-            address,
-            app,
+            running: RunningStore { address, app },
             stop,
             task: Some(task),
         })
-    }
-
-    /// `http://host:port`, for `endpoint_url` and `AWS_ENDPOINT_URL_*`.
-    pub fn endpoint(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.address
-    }
-
-    /// Replaces every injected fault. Invalid faults (see `Faults::validate`) are refused.
-    pub fn set_faults(&self, faults: Faults) -> Result<(), Error> {
-        faults.validate().map_err(Error::Config)?;
-        self.app.faults.set(faults);
-        Ok(())
-    }
-
-    pub fn faults(&self) -> Faults {
-        (*self.app.faults.faults()).clone()
-    }
-
-    pub fn stats(&self) -> Stats {
-        self.app.stats.snapshot()
-    }
-
-    pub fn reset_stats(&self) {
-        self.app.stats.reset();
     }
 
     /// Writes the online buffers to their logs and the offline buffers to Parquet now.
@@ -495,10 +511,17 @@ impl AsyncWrite for ResettableStream {
 /// A store on its own thread and runtime, for plain `#[test]`s and benches. Dropping it shuts it down.
 #[derive(Debug)]
 pub struct BackgroundServer {
-    address: SocketAddr,
-    app: Arc<App>,
+    running: RunningStore,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<(), Error>>>,
+}
+
+impl std::ops::Deref for BackgroundServer {
+    type Target = RunningStore;
+
+    fn deref(&self) -> &RunningStore {
+        &self.running
+    }
 }
 
 impl BackgroundServer {
@@ -530,8 +553,7 @@ impl BackgroundServer {
             .map_err(|e| Error::Thread(e.to_string()))?;
         match ready_rx.recv() {
             Ok(Ok((address, app))) => Ok(BackgroundServer {
-                address,
-                app,
+                running: RunningStore { address, app },
                 stop: Some(stop_tx),
                 thread: Some(thread),
             }),
@@ -544,32 +566,6 @@ impl BackgroundServer {
                 _ => Error::Thread("the server thread ended before it was ready".to_owned()),
             }),
         }
-    }
-
-    pub fn endpoint(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.address
-    }
-
-    pub fn set_faults(&self, faults: Faults) -> Result<(), Error> {
-        faults.validate().map_err(Error::Config)?;
-        self.app.faults.set(faults);
-        Ok(())
-    }
-
-    pub fn faults(&self) -> Faults {
-        (*self.app.faults.faults()).clone()
-    }
-
-    pub fn stats(&self) -> Stats {
-        self.app.stats.snapshot()
-    }
-
-    pub fn reset_stats(&self) {
-        self.app.stats.reset();
     }
 
     /// Writes the online buffers to their logs and the offline buffers to Parquet now.
