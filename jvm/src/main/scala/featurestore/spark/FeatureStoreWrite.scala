@@ -21,7 +21,10 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
   private val started = System.nanoTime()
   private val session = SparkSession.active
   private val timeZoneId = session.sessionState.conf.sessionLocalTimeZone
-  private val describeJson = Native.describeFeatureGroup(options.writerConfigJson(None))
+  private val describeJson = {
+    val config = options.writerConfigJson(None)
+    DescribeCache.get(queryId, config)(Native.describeFeatureGroup(config))
+  }
   checkSchema()
 
   private def checkSchema(): Unit = {
@@ -143,6 +146,35 @@ final class FeatureStoreStreamingWrite(write: FeatureStoreWrite, queryId: String
 }
 
 /** Running totals of the streaming queries of this driver JVM (the latest 64 queries), by query id. */
+/**
+ * DescribeFeatureGroup answers by query. Spark plans a new write for every micro-batch of a streaming query (with
+ * the query's id each time), and the service's control plane is not made for a call per micro-batch; a query's
+ * schema cannot change while it runs, so its first answer holds, refreshed every 10 minutes all the same. A batch
+ * write has an id of its own: it always describes.
+ */
+private[spark] object DescribeCache {
+  private val MaxEntries = 64
+  private val MaxAgeNanos = 10L * 60 * 1000 * 1000 * 1000
+  private final case class Entry(describeJson: String, fetchedNanos: Long)
+  // Keyed by query id and the writer's configuration (group, endpoint, credentials source): in memory only.
+  private val entries = new java.util.LinkedHashMap[(String, String), Entry]()
+
+  def get(queryId: String, configJson: String)(describe: => String): String = {
+    val key = (queryId, configJson)
+    val now = System.nanoTime()
+    val fresh = entries.synchronized(Option(entries.get(key))).filter(e => now - e.fetchedNanos < MaxAgeNanos)
+    fresh.map(_.describeJson).getOrElse {
+      val describeJson = describe
+      entries.synchronized {
+        entries.remove(key)
+        entries.put(key, Entry(describeJson, now))
+        if (entries.size() > MaxEntries) entries.remove(entries.keySet().iterator().next())
+      }
+      describeJson
+    }
+  }
+}
+
 private[spark] object StreamTotals {
   private val MaxQueries = 64
   private final case class Totals(startedNanos: Long, counters: Array[Long], files: Seq[String])

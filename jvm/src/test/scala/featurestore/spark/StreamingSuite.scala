@@ -25,13 +25,14 @@ class StreamingSuite extends AnyFunSuite {
     Files.move(file.toPath, new File(dir, name).toPath)
   }
 
-  test("a stream's epochs are written as they come, and the counts add up over the query") {
+  test("a stream's epochs are written as they come, the counts add up over the query, and it describes its group once") {
     val group = TestEnv.newGroupName("stream")
     store.createFeatureGroup(group, "id", "ts", Seq("id" -> "String", "ts" -> "String", "clicks" -> "Integral"))
     val input = Files.createTempDirectory("featurestore-stream-in-").toFile
     val events = spark.readStream.schema(inputSchema).option("maxFilesPerTrigger", "1").json(input.getPath)
       .selectExpr("concat('u', value) AS id", "timestamp_millis(1704164645000 + value) AS ts", "value * 10 AS clicks")
     val checkpoint = Files.createTempDirectory("featurestore-checkpoint-").toFile
+    val describedAtStart = store.requestsOf("DescribeFeatureGroup")
     val query = events.writeStream.format("featurestore").options(TestEnv.storeOptions(group))
       .option("checkpointLocation", checkpoint.getPath)
       .outputMode("append")
@@ -41,9 +42,13 @@ class StreamingSuite extends AnyFunSuite {
       query.processAllAvailable()
       assert(store.getRecord(group, "u49").contains(Map("id" -> "u49", "ts" -> "2024-01-02T03:04:05.049Z",
         "clicks" -> "490")))
+      val describedBefore = store.requestsOf("DescribeFeatureGroup")
+      assert(describedBefore > describedAtStart)
       addFile(input, 50L until 80L)
       query.processAllAvailable()
       assert(store.getRecord(group, "u79").isDefined)
+      // The second micro-batch is planned with the query's DescribeFeatureGroup answer, not a new call.
+      assert(store.requestsOf("DescribeFeatureGroup") == describedBefore)
       val summary = WriteSummaries.last(group).get
       assert(summary.written == 80 && summary.failed == 0, summary.line)
     } finally query.stop()
