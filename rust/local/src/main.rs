@@ -9,6 +9,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use featurestore_local::{Faults, OfflineCompression, Server, ServerConfig};
 
 #[derive(Debug, Parser)]
