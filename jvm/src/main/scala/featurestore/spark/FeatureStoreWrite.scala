@@ -145,7 +145,6 @@ final class FeatureStoreStreamingWrite(write: FeatureStoreWrite, queryId: String
   }
 }
 
-/** Running totals of the streaming queries of this driver JVM (the latest 64 queries), by query id. */
 /**
  * DescribeFeatureGroup answers by query. Spark plans a new write for every micro-batch of a streaming query (with
  * the query's id each time), and the service's control plane is not made for a call per micro-batch; a query's
@@ -175,6 +174,7 @@ private[spark] object DescribeCache {
   }
 }
 
+/** Running totals of the streaming queries of this driver JVM (the latest 64 queries), by query id. */
 private[spark] object StreamTotals {
   private val MaxQueries = 64
   private final case class Totals(startedNanos: Long, counters: Array[Long], files: Seq[String])
