@@ -40,7 +40,7 @@ class LocalStore:
     @classmethod
     def start(cls, data_dir: Path, *args: str, timeout: float = 30.0) -> "LocalStore":
         if not os.access(BINARY, os.X_OK):
-            raise RuntimeError(f"{BINARY} is missing: cargo build --release -p featurestore-local")
+            raise RuntimeError(f"{BINARY} is missing: cargo build --release --locked -p featurestore-local")
         data_dir.mkdir(parents=True, exist_ok=True)
         log_path = data_dir.parent / f"{data_dir.name}.log"
         with open(log_path, "ab") as log:
