@@ -219,63 +219,46 @@ async fn whole_call_errors_surface_as_the_sdks_typed_errors() {
     let error = get.unwrap_err().into_service_error();
     assert!(matches!(error, GetRecordError::ResourceNotFound(_)), "{error:?}");
 
-    server
-        .set_faults(Faults {
-            denied_operations: vec!["BatchWriteRecord".into()],
-            ..Faults::default()
-        })
-        .unwrap();
     let entry = BatchWriteRecordEntry::builder()
         .feature_group_name("events")
         .set_record(Some(record("a", "2024-01-01T00:00:00Z", "1")))
         .build();
-    let denied = client
-        .batch_write_record()
-        .entries(entry.clone())
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert!(
-        matches!(denied, BatchWriteRecordError::AccessForbidden(_)),
-        "{denied:?}"
-    );
-
-    server
-        .set_faults(Faults {
-            server_error_probability: 1.0,
-            ..Faults::default()
-        })
-        .unwrap();
-    let failure = client
-        .batch_write_record()
-        .entries(entry.clone())
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert!(
-        matches!(failure, BatchWriteRecordError::InternalFailure(_)),
-        "{failure:?}"
-    );
-
-    server
-        .set_faults(Faults {
-            unavailable_probability: 1.0,
-            ..Faults::default()
-        })
-        .unwrap();
-    let unavailable = client
-        .batch_write_record()
-        .entries(entry)
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert!(
-        matches!(unavailable, BatchWriteRecordError::ServiceUnavailable(_)),
-        "{unavailable:?}"
-    );
+    // Each injected fault, and the typed error the SDK makes of the store's answer.
+    type IsExpected = fn(&BatchWriteRecordError) -> bool;
+    let faults: [(Faults, IsExpected); 3] = [
+        (
+            Faults {
+                denied_operations: vec!["BatchWriteRecord".into()],
+                ..Faults::default()
+            },
+            |e| matches!(e, BatchWriteRecordError::AccessForbidden(_)),
+        ),
+        (
+            Faults {
+                server_error_probability: 1.0,
+                ..Faults::default()
+            },
+            |e| matches!(e, BatchWriteRecordError::InternalFailure(_)),
+        ),
+        (
+            Faults {
+                unavailable_probability: 1.0,
+                ..Faults::default()
+            },
+            |e| matches!(e, BatchWriteRecordError::ServiceUnavailable(_)),
+        ),
+    ];
+    for (fault, is_expected) in faults {
+        server.set_faults(fault).unwrap();
+        let error = client
+            .batch_write_record()
+            .entries(entry.clone())
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(is_expected(&error), "{error:?}");
+    }
     server.shutdown().await.unwrap();
 }
 
