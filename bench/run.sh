@@ -14,7 +14,7 @@ cd "$ROOT"
 
 BENCH_VENV="$ROOT/.venv-bench"
 STORE_BIN="$ROOT/target/release/featurestore-local"
-JAR="$ROOT/jvm/target/scala-2.12/featurestore-spark_2.12-0.1.0.jar"
+JAR="$ROOT/$(connector_jar 2.12)"
 
 build=1 rebuild_jar=0 smoke=0 out="" args=()
 while [ $# -gt 0 ]; do
@@ -60,8 +60,7 @@ jar_is_stale() {
 
 ensure_bench_venv
 if [ "$build" = 1 ]; then
-  log "cargo build --release -p featurestore-local"
-  cargo build --release --locked -p featurestore-local
+  ensure_store_binary
   if [ "$rebuild_jar" = 1 ] || jar_is_stale; then
     log "mvn package (our connector's jar with its native library)"
     mvn -B -q -f jvm/pom.xml package -DskipTests

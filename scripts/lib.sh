@@ -29,10 +29,26 @@ ensure_venv() {
   export PATH="$venv/bin:$PATH"
 }
 
-# Builds the workspace's binaries in release mode (one profile for tests, binaries and benches).
-ensure_rust_build() {
-  log "cargo build --release (workspace)"
-  (cd "$ROOT" && cargo build --release --workspace --bins --locked)
+# The release featurestore-local that the tests, examples and main job start.
+ensure_store_binary() {
+  log "cargo build --release -p featurestore-local"
+  (cd "$ROOT" && cargo build --release --locked -p featurestore-local)
+}
+
+# The connector's jar for Scala $1 (2.12: Spark 3.5; 2.13: Spark 4), relative to the repository.
+connector_jar() {
+  echo "jvm/target/scala-$1/featurestore-spark_$1-0.1.0.jar"
+}
+
+# Builds the connector's jar for Scala $1 when it is missing (stage 30 normally builds both).
+ensure_connector_jar() {
+  local jar profile=()
+  jar="$(connector_jar "$1")"
+  [ "$1" = 2.13 ] && profile=(-Pspark-4)
+  if [ ! -f "$ROOT/$jar" ]; then
+    log "$jar is missing: mvn ${profile[*]} package -DskipTests"
+    mvn -B -q -f "$ROOT/jvm/pom.xml" "${profile[@]}" package -DskipTests
+  fi
 }
 
 # Runs pytest and treats "no tests collected" (exit code 5) as the setup failure it is.

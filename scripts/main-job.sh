@@ -16,13 +16,9 @@ rm -rf "$job"
 mkdir -p "$data"
 
 ensure_venv
-log "cargo build --release -p featurestore-local"
-cargo build --release --locked -p featurestore-local
-jar="jvm/target/scala-2.12/featurestore-spark_2.12-0.1.0.jar"
-if [ ! -f "$jar" ]; then
-  log "building the connector jar (mvn package -DskipTests)"
-  mvn -B -q -f jvm/pom.xml package -DskipTests
-fi
+ensure_store_binary
+ensure_connector_jar 2.12
+jar="$(connector_jar 2.12)"
 
 # The store prints one line when ready; its logs go to a file.
 coproc STORE { exec target/release/featurestore-local --port 0 --data-dir "$data" 2>"$job/store.log"; }

@@ -9,13 +9,8 @@ cd "$ROOT"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 
 ensure_venv
-log "cargo build --release -p featurestore-local"
-cargo build --release --locked -p featurestore-local
-jar="jvm/target/scala-2.12/featurestore-spark_2.12-0.1.0.jar"
-if [ ! -f "$jar" ]; then
-  log "$jar is missing: mvn package -DskipTests"
-  mvn -B -q -f jvm/pom.xml package -DskipTests
-fi
+ensure_store_binary
+ensure_connector_jar 2.12
 
 # Temp dirs (store data, cluster work and logs, failed records) under .work, replaced on every run.
 run_pytest tests/spark -m "not spark4" --basetemp="$WORK/pytest-spark" -v --durations=0

@@ -29,12 +29,7 @@ if [ "$(cat "$venv4/.requirements.sha" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$venv4/.requirements.sha"
 fi
 
-log "cargo build --release -p featurestore-local"
-cargo build --release --locked -p featurestore-local
-jar="jvm/target/scala-2.13/featurestore-spark_2.13-0.1.0.jar"
-if [ ! -f "$jar" ]; then
-  log "$jar is missing: mvn -Pspark-4 package -DskipTests"
-  mvn -B -q -f jvm/pom.xml -Pspark-4 package -DskipTests
-fi
+ensure_store_binary
+ensure_connector_jar 2.13
 
 SPARK4_VENV="$venv4" run_pytest tests/spark -m spark4 --basetemp="$WORK/pytest-spark4" -v --durations=0
