@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub struct QueueBudget {
-    used: Mutex<State>,
+    state: Mutex<State>,
     freed: Condvar,
     max_records: usize,
     max_bytes: usize,
@@ -35,7 +35,7 @@ pub struct Used {
 impl QueueBudget {
     pub fn new(max_records: usize, max_bytes: usize) -> Self {
         Self {
-            used: Mutex::new(State::default()),
+            state: Mutex::new(State::default()),
             freed: Condvar::new(),
             max_records: max_records.max(1),
             max_bytes: max_bytes.max(1),
@@ -43,7 +43,7 @@ impl QueueBudget {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.used.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn fits(&self, used: Used, records: usize, bytes: usize) -> bool {
