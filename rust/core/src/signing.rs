@@ -6,7 +6,6 @@
 //! What remains here is formatting: the canonical request and the string to sign, for the few fixed headers our
 //! requests carry. A unit test checks the result against the crate's own `sign()` for the same requests.
 
-use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
@@ -50,11 +49,18 @@ impl std::fmt::Debug for SignedHeaders {
     }
 }
 
-/// Signs requests for one region, caching the derived key.
+/// Signs requests for one region, caching the derived key and the current second's timestamp.
 #[derive(Debug)]
 pub struct Signer {
     region: String,
-    cached: Mutex<Option<CachedKey>>,
+    cached: Mutex<Cached>,
+}
+
+#[derive(Debug, Default)]
+struct Cached {
+    key: Option<CachedKey>,
+    /// The timestamp of the second the last request was signed in, with that second since the epoch.
+    stamp: Option<(u64, Timestamp)>,
 }
 
 struct CachedKey {
@@ -62,6 +68,10 @@ struct CachedKey {
     access_key_id: String,
     secret: String,
     key: Vec<u8>,
+    /// `AWS4-HMAC-SHA256 Credential=<access key id>/<scope>, SignedHeaders=`, the fixed start of every
+    /// Authorization header signed with this key.
+    authorization_prefix: String,
+    scope: String,
 }
 
 impl std::fmt::Debug for CachedKey {
@@ -76,7 +86,7 @@ impl Signer {
     pub fn new(region: impl Into<String>) -> Self {
         Self {
             region: region.into(),
-            cached: Mutex::new(None),
+            cached: Mutex::new(Cached::default()),
         }
     }
 
@@ -84,87 +94,127 @@ impl Signer {
         &self.region
     }
 
+    // Strings are built with push_str rather than format!: this runs once per request, and the formatting
+    // machinery was a third of it.
     pub fn sign(
         &self,
         credentials: &Credentials,
         request: &RequestToSign<'_>,
         now: SystemTime,
     ) -> SignedHeaders {
-        let stamp = Timestamp::from(now);
+        // The payload's digest is most of the work; it needs no lock.
+        let payload_digest = Sha256::digest(request.body);
         let token = credentials.session_token();
+        let mut cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let cached = &mut *cached;
+        let stamp = Cached::stamp(&mut cached.stamp, now);
+        let key = self.key(&mut cached.key, credentials, &stamp.date, now);
 
-        let mut signed_header_names = String::from("content-type;host;x-amz-date");
-        let mut canonical = String::with_capacity(384);
+        let mut signed_header_names = String::with_capacity(64);
+        signed_header_names.push_str("content-type;host;x-amz-date");
+        let mut canonical = String::with_capacity(384 + request.path.len());
         canonical.push_str(request.method);
         canonical.push('\n');
         push_canonical_path(&mut canonical, request.path);
         canonical.push_str("\n\n"); // the path, then an empty canonical query string
-        let _ = writeln!(canonical, "content-type:{}", request.content_type.trim());
-        let _ = writeln!(canonical, "host:{}", request.host.trim());
-        let _ = writeln!(canonical, "x-amz-date:{}", stamp.date_time);
+        push_header(&mut canonical, "content-type", request.content_type);
+        push_header(&mut canonical, "host", request.host);
+        push_header(&mut canonical, "x-amz-date", &stamp.date_time);
         if let Some(token) = token {
-            let _ = writeln!(canonical, "x-amz-security-token:{}", token.trim());
+            push_header(&mut canonical, "x-amz-security-token", token);
             signed_header_names.push_str(";x-amz-security-token");
         }
         if let Some(target) = request.target {
-            let _ = writeln!(canonical, "x-amz-target:{}", target.trim());
+            push_header(&mut canonical, "x-amz-target", target);
             signed_header_names.push_str(";x-amz-target");
         }
         canonical.push('\n');
         canonical.push_str(&signed_header_names);
         canonical.push('\n');
-        push_hex(&mut canonical, &Sha256::digest(request.body));
+        push_hex(&mut canonical, &payload_digest);
 
-        let scope = format!("{}/{}/{}/aws4_request", stamp.date, self.region, SIGNING_NAME);
-        let mut string_to_sign = format!("{ALGORITHM}\n{}\n{scope}\n", stamp.date_time);
+        let mut string_to_sign = String::with_capacity(160);
+        for part in [ALGORITHM, "\n", &stamp.date_time, "\n", &key.scope, "\n"] {
+            string_to_sign.push_str(part);
+        }
         push_hex(&mut string_to_sign, &Sha256::digest(canonical.as_bytes()));
-        let signature = self.with_key(credentials, &stamp.date, now, |key| {
-            aws_sigv4::sign::v4::calculate_signature(key, string_to_sign.as_bytes())
-        });
+        let signature = aws_sigv4::sign::v4::calculate_signature(&key.key, string_to_sign.as_bytes());
+
+        let mut authorization = String::with_capacity(key.authorization_prefix.len() + 160);
+        for part in [
+            &key.authorization_prefix,
+            &signed_header_names,
+            ", Signature=",
+            &signature,
+        ] {
+            authorization.push_str(part);
+        }
         SignedHeaders {
-            authorization: format!(
-                "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_header_names}, Signature={signature}",
-                credentials.access_key_id()
-            ),
-            amz_date: stamp.date_time,
+            authorization,
+            amz_date: stamp.date_time.clone(),
             security_token: token.map(str::to_owned),
         }
     }
 
-    /// Runs `f` with the signing key for `date` and these credentials, deriving it only when either changed.
-    fn with_key<R>(
+    /// The signing key for `date` and these credentials, derived again only when either changed.
+    fn key<'c>(
         &self,
+        cached: &'c mut Option<CachedKey>,
         credentials: &Credentials,
         date: &str,
         now: SystemTime,
-        f: impl FnOnce(&[u8]) -> R,
-    ) -> R {
-        let mut cached = self
-            .cached
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let fresh = matches!(&*cached, Some(c) if c.date == date
+    ) -> &'c CachedKey {
+        let fresh = matches!(cached, Some(c) if c.date == date
             && c.access_key_id == credentials.access_key_id()
             && c.secret == credentials.secret_access_key());
         if !fresh {
+            *cached = None;
+        }
+        cached.get_or_insert_with(|| {
             let key = aws_sigv4::sign::v4::generate_signing_key(
                 credentials.secret_access_key(),
                 now,
                 &self.region,
                 SIGNING_NAME,
             );
-            *cached = Some(CachedKey {
+            let scope = format!("{date}/{}/{SIGNING_NAME}/aws4_request", self.region);
+            CachedKey {
                 date: date.to_owned(),
                 access_key_id: credentials.access_key_id().to_owned(),
                 secret: credentials.secret_access_key().to_owned(),
                 key: key.as_ref().to_vec(),
-            });
-        }
-        match &*cached {
-            Some(c) => f(&c.key),
-            None => f(&[]), // unreachable: filled just above
-        }
+                authorization_prefix: format!(
+                    "{ALGORITHM} Credential={}/{scope}, SignedHeaders=",
+                    credentials.access_key_id()
+                ),
+                scope,
+            }
+        })
     }
+}
+
+impl Cached {
+    /// The timestamp of `now`, formatted again only when the second changed.
+    fn stamp(stamp: &mut Option<(u64, Timestamp)>, now: SystemTime) -> &Timestamp {
+        let second = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        if !matches!(stamp, Some((cached, _)) if *cached == second) {
+            *stamp = None;
+        }
+        &stamp.get_or_insert_with(|| (second, Timestamp::from(now))).1
+    }
+}
+
+/// `name:value\n`, the value trimmed, as a canonical request lists a header.
+fn push_header(out: &mut String, name: &str, value: &str) {
+    out.push_str(name);
+    out.push(':');
+    out.push_str(value.trim());
+    out.push('\n');
 }
 
 /// The path of a canonical request for every service but S3: each segment percent-encoded again, on top of
@@ -188,7 +238,10 @@ pub fn push_uri_encoded(out: &mut String, text: &str) {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
             out.push(byte as char);
         } else {
-            let _ = write!(out, "%{byte:02X}");
+            const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(DIGITS[usize::from(byte >> 4)] as char);
+            out.push(DIGITS[usize::from(byte & 0x0f)] as char);
         }
     }
 }
@@ -204,6 +257,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 }
 
 /// `x-amz-date` (`20150830T123600Z`) and the scope's date (`20150830`), in UTC.
+#[derive(Debug)]
 struct Timestamp {
     date_time: String,
     date: String,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_sagemakerfeaturestoreruntime as sdk;
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, header};
+use http::{HeaderName, HeaderValue, Method, Request, header};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -138,6 +138,16 @@ pub enum SendError {
     Credentials(Error),
 }
 
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
+
+/// A header value that takes the string over instead of copying it.
+fn header_value(text: String) -> std::result::Result<HeaderValue, SendError> {
+    HeaderValue::from_maybe_shared(Bytes::from(text))
+        .map_err(|_| SendError::NoAnswer("a signed header is not a valid header value".into()))
+}
+
 /// Signed requests to one endpoint: the lean path's sender, shared by the runtime writes and the control plane.
 #[derive(Debug)]
 pub struct SignedHttp {
@@ -190,21 +200,23 @@ impl SignedHttp {
             },
             SystemTime::now(),
         );
+        let mut uri = String::with_capacity(self.endpoint.base.len() + path.len());
+        uri.push_str(&self.endpoint.base);
+        uri.push_str(path);
         let mut builder = Request::builder()
             .method(method)
-            .uri(format!("{}{}", self.endpoint.base, path))
+            .uri(uri)
             .header(header::HOST, &self.endpoint.authority)
-            .header(header::CONTENT_TYPE, content_type)
-            .header("x-amz-date", &signed.amz_date)
-            .header(header::AUTHORIZATION, &signed.authorization);
-        if let Some(token) = &signed.security_token {
-            let mut value = HeaderValue::from_str(token)
-                .map_err(|_| SendError::NoAnswer("invalid session token".into()))?;
+            .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
+            .header(X_AMZ_DATE, header_value(signed.amz_date)?)
+            .header(header::AUTHORIZATION, header_value(signed.authorization)?);
+        if let Some(token) = signed.security_token {
+            let mut value = header_value(token)?;
             value.set_sensitive(true);
-            builder = builder.header("x-amz-security-token", value);
+            builder = builder.header(X_AMZ_SECURITY_TOKEN, value);
         }
         if let Some(target) = target {
-            builder = builder.header("x-amz-target", target);
+            builder = builder.header(X_AMZ_TARGET, HeaderValue::from_static(target));
         }
         let request = builder
             .body(Full::new(Bytes::from(body)))
