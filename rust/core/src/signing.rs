@@ -199,13 +199,17 @@ impl Signer {
 impl Cached {
     /// The timestamp of `now`, formatted again only when the second changed.
     fn stamp(stamp: &mut Option<(u64, Timestamp)>, now: SystemTime) -> &Timestamp {
+        // A clock before 1970 is formatted every time rather than cached under a made-up second.
         let second = now
             .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs());
-        if !matches!(stamp, Some((cached, _)) if *cached == second) {
+            .ok()
+            .map(|since| since.as_secs());
+        if second.is_none() || !matches!(stamp, Some((cached, _)) if Some(*cached) == second) {
             *stamp = None;
         }
-        &stamp.get_or_insert_with(|| (second, Timestamp::from(now))).1
+        &stamp
+            .get_or_insert_with(|| (second.unwrap_or_default(), Timestamp::from(now)))
+            .1
     }
 }
 
@@ -403,6 +407,36 @@ mod tests {
         let mut out = String::from(">");
         push_hex(&mut out, &[0x00, 0x0f, 0xa5, 0xff]);
         assert_eq!(out, ">000fa5ff");
+    }
+
+    #[test]
+    fn each_second_gets_its_own_timestamp() {
+        let signer = Signer::new("us-west-2");
+        let request = RequestToSign {
+            method: "POST",
+            host: "h",
+            path: "/BatchWriteRecord",
+            content_type: "application/json",
+            target: None,
+            body: b"{}",
+        };
+        let creds = static_credentials(None);
+        let first = UNIX_EPOCH + Duration::from_millis(1_790_000_000_900);
+        for now in [
+            first,
+            first + Duration::from_millis(50),
+            first + Duration::from_millis(150),
+        ] {
+            let signed = signer.sign(&creds, &request, now);
+            assert_eq!(
+                signed.authorization,
+                reference_authorization(&creds, &request, now)
+            );
+        }
+        let next_second = signer.sign(&creds, &request, first + Duration::from_millis(150));
+        assert_eq!(next_second.amz_date, "20260921T141321Z");
+        let same_second = signer.sign(&creds, &request, first + Duration::from_millis(50));
+        assert_eq!(same_second.amz_date, "20260921T141320Z");
     }
 
     #[test]

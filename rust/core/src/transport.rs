@@ -207,7 +207,7 @@ impl SignedHttp {
             .method(method)
             .uri(uri)
             .header(header::HOST, &self.endpoint.authority)
-            .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
+            .header(header::CONTENT_TYPE, content_type)
             .header(X_AMZ_DATE, header_value(signed.amz_date)?)
             .header(header::AUTHORIZATION, header_value(signed.authorization)?);
         if let Some(token) = signed.security_token {
@@ -216,7 +216,7 @@ impl SignedHttp {
             builder = builder.header(X_AMZ_SECURITY_TOKEN, value);
         }
         if let Some(target) = target {
-            builder = builder.header(X_AMZ_TARGET, HeaderValue::from_static(target));
+            builder = builder.header(X_AMZ_TARGET, target);
         }
         let request = builder
             .body(Full::new(Bytes::from(body)))
