@@ -409,17 +409,21 @@ mod tests {
         assert_eq!(out, ">000fa5ff");
     }
 
-    #[test]
-    fn each_second_gets_its_own_timestamp() {
-        let signer = Signer::new("us-west-2");
-        let request = RequestToSign {
+    fn small_batch_write() -> RequestToSign<'static> {
+        RequestToSign {
             method: "POST",
             host: "h",
             path: "/BatchWriteRecord",
             content_type: "application/json",
             target: None,
             body: b"{}",
-        };
+        }
+    }
+
+    #[test]
+    fn each_second_gets_its_own_timestamp() {
+        let signer = Signer::new("us-west-2");
+        let request = small_batch_write();
         let creds = static_credentials(None);
         let first = UNIX_EPOCH + Duration::from_millis(1_790_000_000_900);
         for now in [
@@ -442,14 +446,7 @@ mod tests {
     #[test]
     fn a_new_day_or_new_credentials_derive_a_new_key() {
         let signer = Signer::new("us-west-2");
-        let request = RequestToSign {
-            method: "POST",
-            host: "h",
-            path: "/BatchWriteRecord",
-            content_type: "application/json",
-            target: None,
-            body: b"{}",
-        };
+        let request = small_batch_write();
         let day1 = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
         let day2 = day1 + Duration::from_secs(86_400);
         let creds = static_credentials(None);
