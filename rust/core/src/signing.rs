@@ -204,7 +204,7 @@ impl Cached {
             .duration_since(SystemTime::UNIX_EPOCH)
             .ok()
             .map(|since| since.as_secs());
-        if second.is_none() || !matches!(stamp, Some((cached, _)) if Some(*cached) == second) {
+        if !matches!(stamp, Some((cached, _)) if Some(*cached) == second) {
             *stamp = None;
         }
         &stamp
