@@ -12,16 +12,25 @@ import org.apache.spark.sql.featurestore.ArrowShim
 import org.apache.spark.sql.types.StructType
 import org.slf4j.LoggerFactory
 
-/** Everything a task needs, resolved once on the driver (no control-plane call on executors). */
+/**
+ * Everything a task needs, resolved once on the driver (no control-plane call on executors). With a ceiling, the
+ * writer config is completed on the executor with its share of it.
+ */
 final case class TaskSpec(
-    writerConfigJson: String,
+    writerOptions: WriteOptions,
+    ceiling: Option[WriteCeiling],
     describeJson: String,
     schema: StructType,
     timeZoneId: String,
     batchRows: Int,
     batchBytes: Long,
     failedRecordsPath: Option[String],
-    hadoopConf: SerializableHadoopConf)
+    hadoopConf: SerializableHadoopConf) {
+
+  /** The native writer's config; `share`: this executor's share of the write's ceiling. */
+  def writerConfigJson(share: Option[Double]): String =
+    writerOptions.writerConfigJson(share, ceiling.map(_.writeId))
+}
 
 /** What a task reports at commit: its native counters (in [[Metrics.NativeNames]] order) and its failed-records file. */
 final case class TaskCommit(
@@ -62,9 +71,23 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
   private var closed = false
   private var rowsInBatch = 0
   private var lastCounters = new Array[Long](Metrics.NativeNames.size)
+  private var inCeiling = false
   private val native: NativeWriter =
-    try Native.openWriter(spec.writerConfigJson, spec.describeJson)
-    catch { case e: Throwable => releaseJvmSide(); throw e }
+    try {
+      // Counted in its write's ceiling before the writer opens, so that its first rows go at the share the
+      // driver gives this executor with this task in it.
+      val share = spec.ceiling.map { ceiling =>
+        val share = RateCeilingExecutor.join(ceiling)
+        inCeiling = true
+        share
+      }
+      Native.openWriter(spec.writerConfigJson(share), spec.describeJson)
+    } catch {
+      case e: Throwable =>
+        try leaveCeiling()
+        finally releaseJvmSide()
+        throw e
+    }
 
   Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => close()))
 
@@ -108,9 +131,19 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
       closed = true
       try native.close()
       finally {
-        try failed.close()
-        finally releaseJvmSide()
+        try leaveCeiling()
+        finally {
+          try failed.close()
+          finally releaseJvmSide()
+        }
       }
+    }
+  }
+
+  private def leaveCeiling(): Unit = {
+    if (inCeiling) {
+      inCeiling = false
+      spec.ceiling.foreach(RateCeilingExecutor.leave)
     }
   }
 

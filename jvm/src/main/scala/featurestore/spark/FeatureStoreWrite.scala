@@ -19,6 +19,8 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
   import FeatureStoreWrite._
 
   private val started = System.nanoTime()
+  // The ids of the writes registered with the driver's rate ceiling and not ended yet.
+  private val ceilings = new java.util.concurrent.ConcurrentLinkedQueue[String]()
   private val session = SparkSession.active
   private val timeZoneId = session.sessionState.conf.sessionLocalTimeZone
   private val describeJson = {
@@ -52,12 +54,21 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
 
   override def toStreaming: StreamingWrite = new FeatureStoreStreamingWrite(this, queryId)
 
-  /** The factory for `numPartitions` tasks: the job's record rate ceiling is split across those running at once. */
+  /**
+   * The factory for `numPartitions` tasks. With `maxRecordsPerSecond`, each call registers a new write with the
+   * driver's [[RateCeilingDriver]] (a batch job, or one micro-batch of a stream), which shares the ceiling among
+   * the tasks while they run; [[endCeilings]] ends it.
+   */
   private[spark] def writerFactory(numPartitions: Int): FeatureStoreWriterFactory = {
-    val concurrent = math.max(1, math.min(numPartitions, session.sparkContext.defaultParallelism))
-    val perTask = options.maxRecordsPerSecond.map(_ / concurrent)
+    val ceiling = options.maxRecordsPerSecond.map { recordsPerSecond =>
+      val planned = math.max(1, math.min(numPartitions, session.sparkContext.defaultParallelism))
+      val registered = RateCeilingDriver.register(recordsPerSecond, fallbackShare = recordsPerSecond / planned)
+      ceilings.add(registered.writeId)
+      registered
+    }
     new FeatureStoreWriterFactory(TaskSpec(
-      writerConfigJson = options.writerConfigJson(perTask),
+      writerOptions = options,
+      ceiling = ceiling,
       describeJson = describeJson,
       schema = schema,
       timeZoneId = timeZoneId,
@@ -65,6 +76,15 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       batchBytes = options.batchBytes,
       failedRecordsPath = options.failedRecordsPath,
       hadoopConf = new SerializableHadoopConf(session.sparkContext.hadoopConfiguration)))
+  }
+
+  /** Ends this write's ceilings at the driver (at commit and abort): nothing runs under them any more. */
+  private[spark] def endCeilings(): Unit = {
+    var writeId = ceilings.poll()
+    while (writeId != null) {
+      RateCeilingDriver.unregister(writeId)
+      writeId = ceilings.poll()
+    }
   }
 
   /** Sums the tasks' counts. */
@@ -105,6 +125,7 @@ final class FeatureStoreBatchWrite(write: FeatureStoreWrite) extends BatchWrite 
     write.writerFactory(info.numPartitions())
 
   override def commit(messages: Array[WriterCommitMessage]): Unit = {
+    write.endCeilings()
     val summary = write.summarize(commits(messages))
     WriteSummaries.record(summary)
     log.info(summary.line)
@@ -113,6 +134,7 @@ final class FeatureStoreBatchWrite(write: FeatureStoreWrite) extends BatchWrite 
   }
 
   override def abort(messages: Array[WriterCommitMessage]): Unit = {
+    write.endCeilings()
     // Records already acknowledged stay written (the store has no transactions): say how many.
     val summary = write.summarize(commits(messages))
     log.warn(s"featurestore write aborted; committed tasks so far: ${summary.line}")
@@ -132,6 +154,7 @@ final class FeatureStoreStreamingWrite(write: FeatureStoreWrite, queryId: String
     write.writerFactory(info.numPartitions())
 
   override def commit(epochId: Long, messages: Array[WriterCommitMessage]): Unit = {
+    write.endCeilings()
     val epoch = write.summarize(commits(messages))
     val summary = StreamTotals.add(queryId, epoch)
     WriteSummaries.record(summary)
@@ -140,6 +163,7 @@ final class FeatureStoreStreamingWrite(write: FeatureStoreWrite, queryId: String
   }
 
   override def abort(epochId: Long, messages: Array[WriterCommitMessage]): Unit = {
+    write.endCeilings()
     val summary = write.summarize(commits(messages))
     log.warn(s"featurestore epoch $epochId aborted; committed tasks of the epoch: ${summary.line}")
   }

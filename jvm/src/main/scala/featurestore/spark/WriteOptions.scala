@@ -148,7 +148,10 @@ object OptionDefs {
     "Upper bound on requests in flight per task; the adaptive limit moves below it on throttling.",
     engine = "maxInFlight")
   val MaxRecordsPerSecond = OptionDef("maxRecordsPerSecond", PositiveNumber, "no limit",
-    "Ceiling for the whole job, in records per second, split evenly across the tasks that run at once.")
+    "Ceiling for the whole job (for a stream, each micro-batch), in records per second: the driver shares it " +
+      "among the executors by the tasks each is writing at the moment, and moves the shares as tasks start and " +
+      "end and executors come and go. Each executor asks for its share every 0.5 s, so when one joins, the job " +
+      "can go over the ceiling for up to that long.")
   val MaxQueuedRecords = OptionDef("maxQueuedRecords", Whole(1, Int.MaxValue), "16384",
     "Records queued or in flight per task before the task waits (backpressure).", engine = "maxQueuedRecords")
   val MaxQueuedBytes = OptionDef("maxQueuedBytes", Whole(1024), "67108864",
