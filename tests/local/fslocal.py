@@ -38,14 +38,15 @@ class LocalStore:
     _clients: dict = field(default_factory=dict)
 
     @classmethod
-    def start(cls, data_dir: Path, *args: str, timeout: float = 30.0) -> "LocalStore":
+    def start(cls, data_dir: Path, *args: str, port: int = 0, timeout: float = 30.0) -> "LocalStore":
+        """Starts the store on `port` (0: a free one) with `data_dir` and more flags; waits for its ready line."""
         if not os.access(BINARY, os.X_OK):
             raise RuntimeError(f"{BINARY} is missing: cargo build --release --locked -p featurestore-local")
         data_dir.mkdir(parents=True, exist_ok=True)
         log_path = data_dir.parent / f"{data_dir.name}.log"
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                [str(BINARY), "--port", "0", "--data-dir", str(data_dir), *args],
+                [str(BINARY), "--port", str(port), "--data-dir", str(data_dir), *args],
                 stdout=subprocess.PIPE,
                 stderr=log,
                 env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info")},

@@ -1,4 +1,5 @@
-"""Fault injection (admin API and command-line flags) as boto3 sees it, and the stats endpoint."""
+"""Fault injection (admin API and command-line flags) as boto3 sees it, records-per-second caps for the store and
+per feature group, and the stats endpoint."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.retries.standard import RetryEventAdapter, ThrottlingErrorDetector
 
-from fslocal import BINARY, LocalStore, create_group, record
+from fslocal import ACCOUNT, BINARY, REGION, LocalStore, create_group, record
 
 
 @pytest.fixture
@@ -35,6 +36,7 @@ def test_faults_are_read_and_replaced_through_the_admin_api(store):
         "connection_reset_probability": 0.0,
         "unprocessed_entry_probability": 0.0,
         "max_records_per_second": None,
+        "max_records_per_second_by_group": {},
         "denied_operations": [],
         "operations": [],
     }
@@ -46,6 +48,12 @@ def test_faults_are_read_and_replaced_through_the_admin_api(store):
         ({"denied_operations": ["PutRecords"]}, "PutRecords"),
         ({"latency": 5}, "unknown field"),
         ({"max_records_per_second": -1}, "max_records_per_second"),
+        ({"max_records_per_second_by_group": {"customers": 0}}, "max_records_per_second_by_group: the rate of 'customers'"),
+        ({"max_records_per_second_by_group": {"customers": -2.5}}, "got -2.5"),
+        ({"max_records_per_second_by_group": {"": 10}}, "max_records_per_second_by_group: '' is not a feature group name"),
+        ({"max_records_per_second_by_group": {"a": 1, "A": 2}}, "named twice"),
+        ({"max_records_per_second_by_group": {"customers": "fast"}}, "invalid faults"),
+        ({"max_records_per_second_by_group": [2000]}, "invalid faults"),
     ]:
         status, body = store.admin("PUT", "faults", invalid)
         assert status == 400 and problem in body["message"], body
@@ -148,6 +156,83 @@ def test_the_records_per_second_ceiling_throttles_writes_beyond_it(store, group)
     store.runtime.batch_write_record(Entries=entries(group, 25, "later-"))
 
 
+def arn(group: str) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:feature-group/{group.lower()}"
+
+
+def throttled(call, **kwargs) -> str:
+    """Calls and expects a ThrottlingException (HTTP 429); returns its message."""
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        call(**kwargs)
+    response = raised.value.response
+    assert response["Error"]["Code"] == "ThrottlingException", response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    return response["Error"]["Message"]
+
+
+# The caps below are half a record per second or so: a write larger than a full bucket goes through and then owes
+# the rest for seconds, so that each step holds however slow the machine is.
+
+
+def test_the_records_per_second_ceiling_is_not_refilled_by_an_unrelated_change(store, group):
+    store.set_faults(max_records_per_second=0.5)
+    store.runtime.batch_write_record(Entries=entries(group, 10, "w"))
+    throttled(store.runtime.put_record, FeatureGroupName=group, Record=record())
+    store.set_faults(max_records_per_second=0.5, latency_ms=1)
+    throttled(store.runtime.put_record, FeatureGroupName=group, Record=record())
+
+
+def test_a_group_cap_throttles_only_that_group_and_is_counted_by_group(store, name):
+    capped, free = name, f"{name}-free"
+    create_group(store, capped)
+    create_group(store, free)
+    store.admin("POST", "stats/reset")
+    store.set_faults(max_records_per_second_by_group={capped: 0.5})
+    # A mixed write: the full bucket of `capped` lets its 20 records through, which it then owes; `free` has no cap.
+    output = store.runtime.batch_write_record(Entries=entries(capped, 20, "c") + entries(free, 5, "f"))
+    assert output["Errors"] == [] and output["UnprocessedEntries"] == []
+    # An entry naming `capped` by its ARN draws on the same budget.
+    message = throttled(store.runtime.batch_write_record, Entries=[{"FeatureGroupName": arn(capped), "Record": record("a")}])
+    assert f"records-per-second limit set on featurestore-local for feature group {capped}" in message
+    store.runtime.batch_write_record(Entries=entries(free, 25, "g"))
+    throttled(store.runtime.put_record, FeatureGroupName=capped, Record=record("p"))
+    throttled(store.runtime.put_record, FeatureGroupName=arn(capped), Record=record("q"))
+    # A write of both groups is refused whole while one of them is over its cap, and nothing of it is written.
+    throttled(store.runtime.batch_write_record, Entries=entries(free, 3, "both") + entries(capped, 1, "both-c"))
+    assert "Record" not in store.runtime.get_record(FeatureGroupName=free, RecordIdentifierValueAsString="both0")
+    # Injected throttling counts against the group a write names too.
+    store.set_faults(throttle_probability=1.0)
+    throttled(store.runtime.put_record, FeatureGroupName=free, Record=record("r"))
+
+    by_group = store.stats()["by_group"]
+    assert by_group[capped] == {"requests": 5, "records_written": 20, "throttled": 4}
+    assert by_group[free] == {"requests": 4, "records_written": 30, "throttled": 2}
+    assert store.admin("POST", "stats/reset")[1]["by_group"] == {}
+
+
+def test_changing_caps_while_writing_is_a_step_not_a_refill(store, name):
+    a, b = name, f"{name}-b"
+    create_group(store, a)
+    create_group(store, b)
+    store.set_faults(max_records_per_second_by_group={a: 0.5, b: 0.5})
+    store.runtime.batch_write_record(Entries=entries(a, 10, "a") + entries(b, 10, "b"))
+    # Raising b's cap leaves a's bucket as it is: a refilled one would let the next write through.
+    store.set_faults(max_records_per_second_by_group={a: 0.5, b: 1000})
+    assert store.admin("GET", "faults")[1]["max_records_per_second_by_group"] == {a: 0.5, b: 1000.0}
+    throttled(store.runtime.put_record, FeatureGroupName=a, Record=record())
+    # b keeps what it owes (9.5 records), which its new rate pays back in ~10 ms.
+    time.sleep(0.2)
+    store.runtime.put_record(FeatureGroupName=b, Record=record())
+    # Halving or doubling a's cap keeps its debt: tokens are clamped to the new burst, never refilled.
+    store.set_faults(max_records_per_second_by_group={a: 0.25, b: 1000})
+    throttled(store.runtime.put_record, FeatureGroupName=a, Record=record())
+    store.set_faults(max_records_per_second_by_group={a: 1.0})
+    throttled(store.runtime.put_record, FeatureGroupName=a, Record=record())
+    # A group no longer capped is written again.
+    store.set_faults(max_records_per_second_by_group={b: 1000})
+    store.runtime.put_record(FeatureGroupName=a, Record=record())
+
+
 def test_faults_can_be_narrowed_to_some_operations(store, group):
     store.runtime.put_record(FeatureGroupName=group, Record=record())
     store.set_faults(throttle_probability=1.0, operations=["GetRecord"])
@@ -208,6 +293,45 @@ def test_faults_set_on_the_command_line(tmp_path):
         assert raised.value.response["Error"]["Code"] == "ThrottlingException"
     finally:
         assert local.stop() == 0
+
+
+def test_group_caps_set_on_the_command_line(tmp_path):
+    local = LocalStore.start(
+        tmp_path / "data",
+        "--max-records-per-second-per-group", "capped=0.5",
+        "--max-records-per-second-per-group", "later=2000",
+    )
+    try:
+        assert local.admin("GET", "faults")[1]["max_records_per_second_by_group"] == {"capped": 0.5, "later": 2000.0}
+        create_group(local, "capped")
+        create_group(local, "free")
+        local.runtime.batch_write_record(Entries=entries("capped", 5))
+        throttled(local.runtime.put_record, FeatureGroupName="capped", Record=record())
+        local.runtime.batch_write_record(Entries=entries("free", 25))
+        assert local.stats()["by_group"]["capped"] == {"requests": 2, "records_written": 5, "throttled": 1}
+    finally:
+        assert local.stop() == 0
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("capped", "expected NAME=RATE"),
+        ("capped=fast", "the rate of 'capped' is not a number"),
+        ("capped=0", "max_records_per_second_by_group: the rate of 'capped' must be a positive number, got 0"),
+        ("=5", "is not a feature group name"),
+    ],
+)
+def test_invalid_group_cap_flags_stop_the_store_before_it_starts(tmp_path, value, problem):
+    done = subprocess.run(
+        [str(BINARY), "--port", "0", "--data-dir", str(tmp_path / "data"), "--max-records-per-second-per-group", value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert problem in done.stderr
 
 
 def test_invalid_fault_flags_stop_the_store_before_it_starts(tmp_path):

@@ -1,9 +1,11 @@
-"""Durability: a clean stop (SIGTERM or SIGINT) flushes everything and a restart serves the same online store; a
-killed process keeps what was flushed before it died."""
+"""Durability: a clean stop (SIGTERM or SIGINT) flushes everything and a restart serves the same online store, on
+the same port too; a killed process keeps what was flushed before it died."""
 
 from __future__ import annotations
 
 import signal
+import socket
+import time
 
 import pyarrow.dataset as ds
 
@@ -61,3 +63,32 @@ def test_a_killed_store_keeps_what_was_flushed(tmp_path):
         assert "Record" not in second.runtime.get_record(FeatureGroupName="crash", RecordIdentifierValueAsString="not-flushed")
     finally:
         assert second.stop() == 0
+
+
+def test_a_store_restarted_on_the_same_port_serves_a_client_that_kept_its_connections(tmp_path):
+    data = tmp_path / "data"
+    first = LocalStore.start(data)
+    port = int(first.endpoint.rsplit(":", 1)[1])
+    create_group(first, "same-port")
+    # This client's pooled connection, and an idle one that never sent a request, stay open across the restarts.
+    runtime = first.runtime
+    runtime.batch_write_record(
+        Entries=[{"FeatureGroupName": "same-port", "Record": record(f"s{i}", count=str(i))} for i in range(25)]
+    )
+    idle = socket.create_connection(("127.0.0.1", port))
+    try:
+        store = first
+        for restart in range(2):
+            stopping = time.monotonic()
+            assert store.stop(signal.SIGTERM) == 0
+            # An idle connection does not hold the stop up for the shutdown grace period (10 s).
+            assert time.monotonic() - stopping < 5
+            store = LocalStore.start(data, port=port)
+            assert store.endpoint == first.endpoint
+            got = runtime.get_record(FeatureGroupName="same-port", RecordIdentifierValueAsString="s24")
+            assert as_dict(got["Record"])["count"] == "24"
+            runtime.put_record(FeatureGroupName="same-port", Record=record(f"after-{restart}"))
+        assert "Record" in runtime.get_record(FeatureGroupName="same-port", RecordIdentifierValueAsString="after-0")
+    finally:
+        idle.close()
+        assert store.stop() == 0

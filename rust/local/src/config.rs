@@ -1,12 +1,14 @@
 //! What a server is started with: where it listens, where it keeps data, which account and region it pretends
 //! to be, how often it flushes, and which faults it injects.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::names::is_valid_name;
 use crate::model::operation::Operation;
 
 /// A server's configuration. `Default` gives everything but `data_dir`, which the caller must set.
@@ -70,7 +72,7 @@ pub enum OfflineCompression {
 /// Faults the server injects, for tests and benchmarks. `Default` injects none.
 ///
 /// Latency, throttling, server errors, connection resets, unprocessed entries and the records-per-second
-/// ceiling apply to the runtime's operations (or only to those listed in `operations`); `denied_operations`
+/// ceilings apply to the runtime's operations (or only to those listed in `operations`); `denied_operations`
 /// apply to any operation. Serialized as JSON for `GET`/`PUT /_local/faults` (missing members take their
 /// default, so `{}` clears every fault).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -93,6 +95,11 @@ pub struct Faults {
     /// Records per second accepted across all writes; a write that would exceed it is answered
     /// `ThrottlingException` (HTTP 429). A burst of one second's worth is allowed.
     pub max_records_per_second: Option<f64>,
+    /// Records per second accepted for one feature group, by its name (names match regardless of case, as
+    /// feature group names do; a group not created yet may be named). E.g. `{"customers": 2000}`. Each is a
+    /// budget of its own, with one second of burst; a write is admitted only if every budget it draws on (this
+    /// store-wide one and those of the groups its records belong to) has room for it.
+    pub max_records_per_second_by_group: BTreeMap<String, f64>,
     /// Operations answered as if the caller's IAM role lacked the permission: `AccessForbidden` (HTTP 403)
     /// on the runtime, `AccessDeniedException` (HTTP 400) on the control plane. E.g. `["BatchWriteRecord"]`.
     pub denied_operations: Vec<String>,
@@ -124,6 +131,24 @@ impl Faults {
             return Err(format!(
                 "max_records_per_second must be a positive number, got {rate}"
             ));
+        }
+        let mut capped = std::collections::HashSet::new();
+        for (group, &rate) in &self.max_records_per_second_by_group {
+            if !is_valid_name(group) {
+                return Err(format!(
+                    "max_records_per_second_by_group: '{group}' is not a feature group name"
+                ));
+            }
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(format!(
+                    "max_records_per_second_by_group: the rate of '{group}' must be a positive number, got {rate}"
+                ));
+            }
+            if !capped.insert(group.to_ascii_lowercase()) {
+                return Err(format!(
+                    "max_records_per_second_by_group: '{group}' is named twice (names match regardless of case)"
+                ));
+            }
         }
         for name in self.denied_operations.iter().chain(&self.operations) {
             if Operation::from_name(name).is_none() {
@@ -170,5 +195,59 @@ mod tests {
         };
         assert!(faults.validate().is_err());
         assert!(serde_json::from_str::<Faults>(r#"{"latency":5}"#).is_err());
+    }
+
+    #[test]
+    fn group_caps_read_as_an_object_of_names_to_rates() {
+        let faults: Faults = serde_json::from_str(
+            r#"{"max_records_per_second_by_group": {"customers": 2000, "orders": 0.5}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            faults.max_records_per_second_by_group,
+            BTreeMap::from([("customers".to_owned(), 2000.0), ("orders".to_owned(), 0.5)])
+        );
+        assert!(faults.validate().is_ok());
+        let json = serde_json::to_value(&faults).unwrap();
+        assert_eq!(
+            json["max_records_per_second_by_group"],
+            serde_json::json!({"customers": 2000.0, "orders": 0.5})
+        );
+        assert_eq!(
+            serde_json::to_value(Faults::default()).unwrap()["max_records_per_second_by_group"],
+            serde_json::json!({})
+        );
+    }
+
+    #[test]
+    fn invalid_group_caps_are_rejected_with_the_member_and_the_group_named() {
+        let with_caps = |caps: &[(&str, f64)]| Faults {
+            max_records_per_second_by_group: caps.iter().map(|(g, r)| ((*g).to_owned(), *r)).collect(),
+            ..Faults::default()
+        };
+        for (caps, problem) in [
+            (
+                vec![("customers", 0.0)],
+                "'customers' must be a positive number, got 0",
+            ),
+            (vec![("customers", -5.0)], "got -5"),
+            (vec![("customers", f64::INFINITY)], "got inf"),
+            (vec![("customers", f64::NAN)], "got NaN"),
+            (vec![("", 10.0)], "'' is not a feature group name"),
+            (
+                vec![(
+                    "arn:aws:sagemaker:us-east-1:123456789012:feature-group/customers",
+                    10.0,
+                )],
+                "is not a feature group name",
+            ),
+            (vec![("Customers", 10.0), ("customers", 20.0)], "is named twice"),
+        ] {
+            let error = with_caps(&caps).validate().unwrap_err();
+            assert!(error.starts_with("max_records_per_second_by_group"), "{error}");
+            assert!(error.contains(problem), "{error}");
+        }
+        // A group that does not exist yet may be capped: it may be created later.
+        assert!(with_caps(&[("not-created-yet", 10.0)]).validate().is_ok());
     }
 }

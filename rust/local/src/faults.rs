@@ -1,7 +1,9 @@
 //! Fault injection: decides, per request, the latency to add and whether to answer with a fault instead of
-//! processing it (denied permission, throttling, server errors, a connection reset, a records-per-second
-//! ceiling), from the [`Faults`] currently set.
+//! processing it (denied permission, throttling, server errors, a connection reset, records-per-second
+//! ceilings for the store and per feature group), from the [`Faults`] currently set.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -21,7 +23,7 @@ pub(crate) enum Verdict {
 #[derive(Debug)]
 pub(crate) struct FaultInjector {
     faults: RwLock<Arc<Faults>>,
-    bucket: Mutex<TokenBucket>,
+    budgets: Mutex<Budgets>,
 }
 
 fn read<T: Clone>(lock: &RwLock<T>) -> T {
@@ -32,10 +34,15 @@ fn read<T: Clone>(lock: &RwLock<T>) -> T {
 
 impl FaultInjector {
     pub fn new(faults: Faults) -> Self {
-        let bucket = TokenBucket::new(faults.max_records_per_second);
+        Self::starting_at(faults, Instant::now())
+    }
+
+    fn starting_at(faults: Faults, now: Instant) -> Self {
+        let mut budgets = Budgets::default();
+        budgets.update(&faults, now);
         Self {
             faults: RwLock::new(Arc::new(faults)),
-            bucket: Mutex::new(bucket),
+            budgets: Mutex::new(budgets),
         }
     }
 
@@ -43,13 +50,18 @@ impl FaultInjector {
         read(&self.faults)
     }
 
-    /// Replaces every fault (and refills the rate limiter).
+    /// Replaces every fault. The records-per-second budgets change as a step: see [`Budgets::update`].
     pub fn set(&self, faults: Faults) {
-        *self
-            .bucket
+        self.set_at(faults, Instant::now());
+    }
+
+    fn set_at(&self, faults: Faults, now: Instant) {
+        // Budgets first, under their lock, so that a write never sees new faults with old budgets for long.
+        let mut budgets = self
+            .budgets
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            TokenBucket::new(faults.max_records_per_second);
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        budgets.update(&faults, now);
         *self
             .faults
             .write()
@@ -127,23 +139,75 @@ impl FaultInjector {
         Verdict::Proceed
     }
 
-    /// Takes `records` from the records-per-second budget; a throttling error when it is spent.
-    pub fn admit_records(&self, operation: Operation, records: usize) -> Result<(), ServiceError> {
+    /// Admits a write of `records` records, of which each feature group in `groups` (each named once, with its
+    /// share of the records) holds some, if the store's budget and every capped group's budget have room for
+    /// their share; then charges them all. Otherwise charges none and answers a throttling error.
+    pub fn admit_records<'a, G>(
+        &self,
+        operation: Operation,
+        records: usize,
+        groups: G,
+    ) -> Result<(), ServiceError>
+    where
+        G: IntoIterator<Item = (&'a str, usize)> + Clone,
+    {
+        self.admit_records_at(operation, records, groups, Instant::now())
+    }
+
+    fn admit_records_at<'a, G>(
+        &self,
+        operation: Operation,
+        records: usize,
+        groups: G,
+        now: Instant,
+    ) -> Result<(), ServiceError>
+    where
+        G: IntoIterator<Item = (&'a str, usize)> + Clone,
+    {
         let faults = self.faults();
-        if faults.max_records_per_second.is_none() || !Self::applies(&faults, operation) {
+        if (faults.max_records_per_second.is_none() && faults.max_records_per_second_by_group.is_empty())
+            || !Self::applies(&faults, operation)
+        {
             return Ok(());
         }
-        let mut bucket = self
-            .bucket
+        let mut budgets = self
+            .budgets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if bucket.take(records as f64, Instant::now()) {
-            Ok(())
-        } else {
-            Err(throttled(
-                "Rate exceeded: the records-per-second limit set on featurestore-local was reached",
-            ))
+        let Budgets {
+            store,
+            groups: capped,
+        } = &mut *budgets;
+        if let Some(bucket) = store.as_mut() {
+            bucket.refill(now);
+            if !bucket.has_room(records as f64) {
+                return Err(throttled(
+                    "Rate exceeded: the records-per-second limit set on featurestore-local was reached",
+                ));
+            }
         }
+        if !capped.is_empty() {
+            for (name, n) in groups.clone() {
+                if let Some(bucket) = capped.get_mut(budget_key(name).as_ref()) {
+                    bucket.refill(now);
+                    if !bucket.has_room(n as f64) {
+                        return Err(throttled(&format!(
+                            "Rate exceeded: the records-per-second limit set on featurestore-local for feature \
+                             group {name} was reached"
+                        )));
+                    }
+                }
+            }
+            for (name, n) in groups {
+                if let Some(bucket) = capped.get_mut(budget_key(name).as_ref()) {
+                    bucket.take(n as f64);
+                }
+            }
+        }
+        if let Some(bucket) = store.as_mut() {
+            bucket.take(records as f64);
+        }
+        Ok(())
     }
 
     /// The share of BatchWriteRecord entries to return unprocessed.
@@ -165,34 +229,94 @@ fn chance(probability: f64) -> bool {
     probability > 0.0 && (probability >= 1.0 || rand::random::<f64>() < probability)
 }
 
-/// A records-per-second budget that refills continuously and holds at most one second's worth.
+/// The records-per-second budgets in force: the store's, and one per capped feature group, by lower-cased name
+/// (feature group names match regardless of case).
+#[derive(Debug, Default)]
+struct Budgets {
+    store: Option<TokenBucket>,
+    groups: HashMap<String, TokenBucket>,
+}
+
+/// The key of a group's budget; borrowed for the usual lower-case names, to keep allocations off the write path.
+fn budget_key(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+impl Budgets {
+    /// Takes the rates of `faults` as a step, so that a job running across the change sees the new limit at
+    /// once and no free second of burst: a budget whose rate is unchanged is left as it is, one whose rate
+    /// changed keeps its tokens (up to one second of the new rate), a new one starts full, and the budgets of
+    /// groups no longer capped are dropped.
+    fn update(&mut self, faults: &Faults, now: Instant) {
+        self.store = retune(self.store.take(), faults.max_records_per_second, now);
+        let mut groups = HashMap::with_capacity(faults.max_records_per_second_by_group.len());
+        for (name, &rate) in &faults.max_records_per_second_by_group {
+            let key = name.to_ascii_lowercase();
+            if let Some(bucket) = retune(self.groups.remove(&key), Some(rate), now) {
+                groups.insert(key, bucket);
+            }
+        }
+        self.groups = groups;
+    }
+}
+
+fn retune(bucket: Option<TokenBucket>, rate: Option<f64>, now: Instant) -> Option<TokenBucket> {
+    match (bucket, rate) {
+        (_, None) => None,
+        (Some(mut bucket), Some(rate)) => {
+            bucket.set_rate(rate, now);
+            Some(bucket)
+        }
+        (None, Some(rate)) => Some(TokenBucket::full(rate, now)),
+    }
+}
+
+/// A records-per-second budget that refills continuously and holds at most one second's worth. Its tokens go
+/// below zero when a request larger than the whole budget is let through: that debt is paid back first.
 #[derive(Debug)]
 struct TokenBucket {
-    rate: Option<f64>,
+    rate: f64,
     tokens: f64,
     refilled: Instant,
 }
 
 impl TokenBucket {
-    fn new(rate: Option<f64>) -> Self {
+    fn full(rate: f64, now: Instant) -> Self {
         Self {
             rate,
-            tokens: rate.unwrap_or(0.0),
-            refilled: Instant::now(),
+            tokens: rate,
+            refilled: now,
         }
     }
 
-    fn take(&mut self, n: f64, now: Instant) -> bool {
-        let Some(rate) = self.rate else { return true };
-        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * rate).min(rate);
-        self.refilled = now;
-        // A request larger than the whole budget goes through when the bucket is full, then owes the rest.
-        if self.tokens >= n || (n > rate && self.tokens >= rate) {
-            self.tokens -= n;
-            true
-        } else {
-            false
+    fn refill(&mut self, now: Instant) {
+        if now > self.refilled {
+            let elapsed = (now - self.refilled).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * self.rate).min(self.rate);
+            self.refilled = now;
+        }
+    }
+
+    /// Whether `n` records fit (after a refill). A request larger than the whole budget goes through when the
+    /// bucket is full, then owes the rest.
+    fn has_room(&self, n: f64) -> bool {
+        self.tokens >= n || (n > self.rate && self.tokens >= self.rate)
+    }
+
+    fn take(&mut self, n: f64) {
+        self.tokens -= n;
+    }
+
+    /// A new rate from `now` on: the tokens earned so far at the old rate are kept, up to one second of the new.
+    fn set_rate(&mut self, rate: f64, now: Instant) {
+        if rate != self.rate {
+            self.refill(now);
+            self.rate = rate;
+            self.tokens = self.tokens.min(rate);
         }
     }
 }
@@ -201,18 +325,190 @@ impl TokenBucket {
 mod tests {
     use super::*;
 
+    fn try_take(bucket: &mut TokenBucket, n: f64, now: Instant) -> bool {
+        bucket.refill(now);
+        let room = bucket.has_room(n);
+        if room {
+            bucket.take(n);
+        }
+        room
+    }
+
     #[test]
     fn the_bucket_refills_at_the_rate_and_caps_at_one_second() {
         let start = Instant::now();
-        let mut bucket = TokenBucket::new(Some(100.0));
-        bucket.refilled = start;
-        assert!(bucket.take(100.0, start));
-        assert!(!bucket.take(1.0, start));
-        assert!(bucket.take(50.0, start + Duration::from_millis(500)));
-        assert!(!bucket.take(1.0, start + Duration::from_millis(500)));
+        let mut bucket = TokenBucket::full(100.0, start);
+        assert!(try_take(&mut bucket, 100.0, start));
+        assert!(!try_take(&mut bucket, 1.0, start));
+        assert!(try_take(&mut bucket, 50.0, start + Duration::from_millis(500)));
+        assert!(!try_take(&mut bucket, 1.0, start + Duration::from_millis(500)));
         // Ten idle seconds still give only one second's worth.
-        assert!(bucket.take(100.0, start + Duration::from_secs(10)));
-        assert!(!bucket.take(1.0, start + Duration::from_secs(10)));
+        assert!(try_take(&mut bucket, 100.0, start + Duration::from_secs(10)));
+        assert!(!try_take(&mut bucket, 1.0, start + Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn a_request_larger_than_the_bucket_goes_through_when_full_and_owes_the_rest() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::full(10.0, start);
+        assert!(try_take(&mut bucket, 25.0, start));
+        // 15 owed: a second later the bucket is still 5 short.
+        assert!(!try_take(&mut bucket, 1.0, start + Duration::from_secs(1)));
+        assert!(try_take(&mut bucket, 10.0, start + Duration::from_millis(2500)));
+    }
+
+    const BATCH: Operation = Operation::BatchWriteRecord;
+
+    fn caps(groups: &[(&str, f64)]) -> Faults {
+        Faults {
+            max_records_per_second_by_group: groups.iter().map(|(g, r)| ((*g).to_owned(), *r)).collect(),
+            ..Faults::default()
+        }
+    }
+
+    /// Admits a write of the given groups' records, at `now`.
+    fn admit(injector: &FaultInjector, groups: &[(&str, usize)], now: Instant) -> Result<(), ServiceError> {
+        let records = groups.iter().map(|(_, n)| n).sum();
+        injector.admit_records_at(BATCH, records, groups.iter().copied(), now)
+    }
+
+    #[test]
+    fn a_group_cap_throttles_only_that_group_and_names_it() {
+        let start = Instant::now();
+        let injector = FaultInjector::starting_at(caps(&[("customers", 10.0)]), start);
+        assert!(admit(&injector, &[("customers", 10)], start).is_ok());
+        let error = admit(&injector, &[("customers", 1)], start).unwrap_err();
+        assert_eq!(error.code, ErrorCode::ThrottlingException);
+        assert!(
+            error.message.contains("feature group customers"),
+            "{}",
+            error.message
+        );
+        for _ in 0..10 {
+            assert!(admit(&injector, &[("orders", 25)], start).is_ok());
+        }
+        assert!(admit(&injector, &[("customers", 5)], start + Duration::from_millis(500)).is_ok());
+    }
+
+    #[test]
+    fn group_caps_match_names_regardless_of_case() {
+        let start = Instant::now();
+        let injector = FaultInjector::starting_at(caps(&[("Customers", 10.0)]), start);
+        assert!(admit(&injector, &[("customers", 10)], start).is_ok());
+        assert!(admit(&injector, &[("CUSTOMERS", 1)], start).is_err());
+    }
+
+    #[test]
+    fn a_mixed_write_needs_room_in_every_budget_and_a_refused_one_charges_none() {
+        let start = Instant::now();
+        let injector = FaultInjector::starting_at(
+            Faults {
+                max_records_per_second: Some(100.0),
+                ..caps(&[("a", 10.0), ("b", 50.0)])
+            },
+            start,
+        );
+        assert!(admit(&injector, &[("a", 2), ("b", 10), ("c", 10)], start).is_ok());
+        // a has 8 left: refused because of a alone, and nothing is taken from b or the store.
+        let error = admit(&injector, &[("a", 9), ("b", 1)], start).unwrap_err();
+        assert!(error.message.contains("feature group a"), "{}", error.message);
+        assert!(admit(&injector, &[("b", 40)], start).is_ok());
+        assert!(admit(&injector, &[("a", 8), ("c", 30)], start).is_ok());
+        // The store's budget is spent: its limit is named.
+        let error = admit(&injector, &[("c", 1)], start).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("records-per-second limit set on featurestore-local was")
+        );
+    }
+
+    #[test]
+    fn changing_one_groups_cap_leaves_the_other_budgets_as_they_are() {
+        let start = Instant::now();
+        let injector = FaultInjector::starting_at(
+            Faults {
+                max_records_per_second: Some(1000.0),
+                ..caps(&[("a", 10.0), ("b", 10.0)])
+            },
+            start,
+        );
+        assert!(admit(&injector, &[("a", 10), ("b", 10)], start).is_ok());
+        injector.set_at(
+            Faults {
+                max_records_per_second: Some(1000.0),
+                latency_ms: 1,
+                ..caps(&[("a", 10.0), ("b", 20.0)])
+            },
+            start,
+        );
+        // Neither a's nor b's budget was refilled, nor the store's (980 left).
+        assert!(admit(&injector, &[("a", 1)], start).is_err());
+        assert!(admit(&injector, &[("b", 1)], start).is_err());
+        assert!(admit(&injector, &[("c", 981)], start).is_err());
+        assert!(admit(&injector, &[("c", 980)], start).is_ok());
+        // Half a second on, a earned 5 and b, at its new rate, 10.
+        let later = start + Duration::from_millis(500);
+        assert!(admit(&injector, &[("a", 6)], later).is_err());
+        assert!(admit(&injector, &[("a", 5), ("b", 10)], later).is_ok());
+    }
+
+    #[test]
+    fn a_halved_cap_keeps_its_tokens_clamped_to_the_new_burst_and_a_doubled_one_is_not_refilled() {
+        let start = Instant::now();
+        let injector = FaultInjector::starting_at(caps(&[("a", 100.0), ("b", 100.0)]), start);
+        assert!(admit(&injector, &[("a", 30), ("b", 80)], start).is_ok());
+        injector.set_at(caps(&[("a", 50.0), ("b", 50.0)]), start);
+        // a had 70: clamped to 50, so nothing is left after 50. b had 20: still 20, not a fresh second of 50.
+        assert!(admit(&injector, &[("a", 50)], start).is_ok());
+        assert!(admit(&injector, &[("a", 1)], start).is_err());
+        assert!(admit(&injector, &[("b", 21)], start).is_err());
+        assert!(admit(&injector, &[("b", 20)], start).is_ok());
+        injector.set_at(caps(&[("a", 100.0), ("b", 100.0)]), start);
+        assert!(admit(&injector, &[("a", 1)], start).is_err());
+        let later = start + Duration::from_millis(250);
+        assert!(admit(&injector, &[("a", 26)], later).is_err());
+        assert!(admit(&injector, &[("a", 25)], later).is_ok());
+    }
+
+    #[test]
+    fn the_store_budget_is_also_a_step_and_dropped_caps_lift_their_limit() {
+        let start = Instant::now();
+        let injector = FaultInjector::starting_at(
+            Faults {
+                max_records_per_second: Some(100.0),
+                ..caps(&[("a", 10.0)])
+            },
+            start,
+        );
+        assert!(admit(&injector, &[("a", 10), ("b", 90)], start).is_ok());
+        injector.set_at(
+            Faults {
+                max_records_per_second: Some(100.0),
+                ..Faults::default()
+            },
+            start,
+        );
+        assert!(admit(&injector, &[("b", 1)], start).is_err());
+        injector.set_at(caps(&[("a", 10.0)]), start);
+        // No store-wide limit any more, and a's budget was dropped with its cap, so a new cap starts full.
+        assert!(admit(&injector, &[("a", 10), ("b", 500)], start).is_ok());
+        assert!(admit(&injector, &[("a", 1)], start).is_err());
+    }
+
+    #[test]
+    fn group_caps_apply_only_to_the_operations_faults_apply_to() {
+        let start = Instant::now();
+        let injector = FaultInjector::starting_at(
+            Faults {
+                operations: vec!["GetRecord".into()],
+                ..caps(&[("a", 1.0)])
+            },
+            start,
+        );
+        for _ in 0..3 {
+            assert!(admit(&injector, &[("a", 25)], start).is_ok());
+        }
     }
 
     #[test]
@@ -273,9 +569,13 @@ mod tests {
             max_records_per_second: Some(30.0),
             ..Faults::default()
         });
-        assert!(injector.admit_records(Operation::BatchWriteRecord, 25).is_ok());
+        assert!(
+            injector
+                .admit_records(Operation::BatchWriteRecord, 25, [("g", 25)])
+                .is_ok()
+        );
         let error = injector
-            .admit_records(Operation::BatchWriteRecord, 25)
+            .admit_records(Operation::BatchWriteRecord, 25, [("g", 25)])
             .unwrap_err();
         assert_eq!(error.code, ErrorCode::ThrottlingException);
     }

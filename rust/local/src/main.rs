@@ -2,6 +2,7 @@
 //! Prints exactly one line to stdout when ready (`featurestore-local listening on http://HOST:PORT`); logs go
 //! to stderr (`RUST_LOG` sets the level, default info).
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -79,6 +80,10 @@ struct Args {
     /// Fault: records per second accepted; writes beyond it are throttled.
     #[arg(long)]
     max_records_per_second: Option<f64>,
+    /// Fault: records per second accepted for the feature group NAME (repeatable); its writes beyond it are
+    /// throttled.
+    #[arg(long = "max-records-per-second-per-group", value_name = "NAME=RATE", value_parser = group_rate)]
+    group_rates: Vec<(String, f64)>,
     /// Fault: an operation answered AccessForbidden / AccessDeniedException (repeatable).
     #[arg(long = "deny-operation")]
     denied_operations: Vec<String>,
@@ -87,8 +92,28 @@ struct Args {
     fault_operations: Vec<String>,
 }
 
+/// `NAME=RATE`, the value of `--max-records-per-second-per-group`; the rate's range is checked with the other
+/// faults.
+fn group_rate(text: &str) -> Result<(String, f64), String> {
+    let (name, rate) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=RATE, got '{text}'"))?;
+    let rate = rate
+        .trim()
+        .parse::<f64>()
+        .map_err(|e| format!("the rate of '{name}' is not a number: {e}"))?;
+    Ok((name.to_owned(), rate))
+}
+
 impl Args {
-    fn into_config(self) -> (ServerConfig, usize) {
+    /// The server's configuration and the runtime's worker threads; an error names a flag given twice.
+    fn into_config(self) -> Result<(ServerConfig, usize), String> {
+        let mut group_rates = BTreeMap::new();
+        for (name, rate) in self.group_rates {
+            if group_rates.insert(name.clone(), rate).is_some() {
+                return Err(format!("--max-records-per-second-per-group names '{name}' twice"));
+            }
+        }
         let faults = Faults {
             latency_ms: self.latency_ms,
             latency_jitter_ms: self.latency_jitter_ms,
@@ -98,6 +123,7 @@ impl Args {
             connection_reset_probability: self.connection_reset_probability,
             unprocessed_entry_probability: self.unprocessed_entry_probability,
             max_records_per_second: self.max_records_per_second,
+            max_records_per_second_by_group: group_rates,
             denied_operations: self.denied_operations,
             operations: self.fault_operations,
         };
@@ -115,7 +141,7 @@ impl Args {
             max_feature_groups: self.max_feature_groups,
             ..ServerConfig::default()
         };
-        (config, self.worker_threads)
+        Ok((config, self.worker_threads))
     }
 }
 
@@ -161,11 +187,16 @@ async fn run(config: ServerConfig) -> Result<(), String> {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let (config, worker_threads) = Args::parse().into_config();
-    if let Err(problem) = config.faults.validate() {
-        eprintln!("featurestore-local: invalid fault flags: {problem}");
-        return ExitCode::from(2);
-    }
+    let checked = Args::parse()
+        .into_config()
+        .and_then(|(config, threads)| config.faults.validate().map(|()| (config, threads)));
+    let (config, worker_threads) = match checked {
+        Ok(checked) => checked,
+        Err(problem) => {
+            eprintln!("featurestore-local: invalid fault flags: {problem}");
+            return ExitCode::from(2);
+        }
+    };
     let result = runtime(worker_threads)
         .map_err(|e| format!("starting the runtime: {e}"))
         .and_then(|runtime| runtime.block_on(run(config)));
@@ -175,5 +206,58 @@ fn main() -> ExitCode {
             eprintln!("featurestore-local: {problem}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(flags: &[&str]) -> Result<ServerConfig, String> {
+        let args = Args::try_parse_from(std::iter::once("featurestore-local").chain(flags.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        let (config, _) = args.into_config()?;
+        config.faults.validate()?;
+        Ok(config)
+    }
+
+    #[test]
+    fn group_caps_are_a_repeatable_name_equals_rate_flag() {
+        let config = parse(&[
+            "--max-records-per-second-per-group",
+            "customers=2000",
+            "--max-records-per-second-per-group",
+            "orders=0.5",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.faults.max_records_per_second_by_group,
+            BTreeMap::from([("customers".to_owned(), 2000.0), ("orders".to_owned(), 0.5)])
+        );
+        assert!(
+            parse(&[])
+                .unwrap()
+                .faults
+                .max_records_per_second_by_group
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn invalid_group_caps_are_refused() {
+        let refused = |value: &str| parse(&["--max-records-per-second-per-group", value]).unwrap_err();
+        assert!(refused("customers").contains("expected NAME=RATE"));
+        assert!(refused("customers=fast").contains("the rate of 'customers' is not a number"));
+        assert!(refused("customers=0").contains("max_records_per_second_by_group"));
+        assert!(refused("customers=-3").contains("got -3"));
+        assert!(refused("=10").contains("is not a feature group name"));
+        let twice = parse(&[
+            "--max-records-per-second-per-group",
+            "customers=1",
+            "--max-records-per-second-per-group",
+            "customers=2",
+        ])
+        .unwrap_err();
+        assert!(twice.contains("'customers' twice"), "{twice}");
     }
 }

@@ -72,6 +72,13 @@ pub fn handle(
     }
 }
 
+/// Counts a write that injected throttling answered before it was processed against the feature groups it
+/// names (the path's for PutRecord, the entries' for BatchWriteRecord); other operations are not counted.
+pub fn count_throttled(app: &App, operation: Operation, label: Option<&str>, body: &[u8]) {
+    let group_name = label.and_then(percent_decode);
+    write::count_throttled(app, operation, group_name.as_deref().unwrap_or_default(), body);
+}
+
 pub(crate) fn validation(message: impl Into<String>) -> ServiceError {
     ServiceError::new(ErrorCode::ValidationError, message)
 }

@@ -72,7 +72,8 @@ impl RunningStore {
     }
 }
 
-/// A running store on the caller's tokio runtime.
+/// A running store on the caller's tokio runtime. Dropping it stops it without waiting for the stop: call
+/// [`Server::shutdown`] before starting another store on the same port or data directory.
 #[derive(Debug)]
 pub struct Server {
     running: RunningStore,
@@ -96,6 +97,8 @@ impl Server {
         }
         config.faults.validate().map_err(Error::Config)?;
         let address = SocketAddr::new(config.host, config.port);
+        // tokio sets SO_REUSEADDR (on Unix): a store restarted on the port of one just stopped binds it though
+        // that one's connections linger in TIME_WAIT (tests/sdk_runtime.rs restarts on the same port).
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| Error::Bind { address, source })?;
@@ -430,7 +433,12 @@ async fn answer(
     }
     match app.faults.before(operation, plane) {
         Verdict::Proceed => {}
-        Verdict::Fail(error) => return fail(error),
+        Verdict::Fail(error) => {
+            if error.code == ErrorCode::ThrottlingException {
+                runtime::count_throttled(&app, operation, label, &body);
+            }
+            return fail(error);
+        }
         Verdict::ResetConnection => {
             app.stats.connection_reset();
             reset.store(true, Ordering::Relaxed);

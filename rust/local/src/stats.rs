@@ -1,7 +1,7 @@
-//! What the server counts (requests, records, errors by code, throttling), read by tests and benchmarks through
-//! `Server::stats` or `GET /_local/stats`.
+//! What the server counts (requests, records, errors by code, throttling, writes by feature group), read by tests
+//! and benchmarks through `Server::stats` or `GET /_local/stats`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -43,11 +43,27 @@ pub struct Stats {
     /// Rows written to the offline store's Parquet files, and the files.
     pub offline_rows_written: u64,
     pub offline_files_written: u64,
+    /// Writes by feature group name, e.g. `{"customers": {"requests": 4, "records_written": 75, "throttled": 1}}`.
+    pub by_group: BTreeMap<String, GroupStats>,
+}
+
+/// What the writes to one feature group did, in [`Stats::by_group`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupStats {
+    /// PutRecord and BatchWriteRecord calls with records of the group that were processed or throttled (calls
+    /// refused before their records were looked at, or failed by other injected faults, are not counted).
+    pub requests: u64,
+    /// Records of the group accepted.
+    pub records_written: u64,
+    /// Those calls answered ThrottlingException: a records-per-second limit or injected throttling.
+    pub throttled: u64,
 }
 
 const OPERATIONS: usize = Operation::ALL.len();
 
-/// The live counters behind [`Stats`]: atomics on the hot path, a mutex only for errors.
+/// The live counters behind [`Stats`]: atomics on the hot path, a mutex for errors and one lock per write
+/// request for the counts by feature group.
 #[derive(Debug)]
 pub(crate) struct StatsCollector {
     since: Mutex<Instant>,
@@ -65,6 +81,7 @@ pub(crate) struct StatsCollector {
     offline_files_written: AtomicU64,
     errors: Mutex<BTreeMap<ErrorCode, u64>>,
     entry_errors: Mutex<BTreeMap<String, u64>>,
+    by_group: Mutex<HashMap<String, GroupStats>>,
 }
 
 fn add(counter: &AtomicU64, n: u64) {
@@ -93,6 +110,7 @@ impl StatsCollector {
             offline_files_written: AtomicU64::new(0),
             errors: Mutex::new(BTreeMap::new()),
             entry_errors: Mutex::new(BTreeMap::new()),
+            by_group: Mutex::new(HashMap::new()),
         }
     }
 
@@ -157,6 +175,21 @@ impl StatsCollector {
         }
     }
 
+    /// One write request, for each feature group it had records of: the group's name and how many of its
+    /// records were written; `throttled` when the request was answered ThrottlingException.
+    pub fn write_by_group<'a>(&self, groups: impl IntoIterator<Item = (&'a str, u64)>, throttled: bool) {
+        let mut by_group = lock(&self.by_group);
+        for (name, written) in groups {
+            let counts = match by_group.get_mut(name) {
+                Some(counts) => counts,
+                None => by_group.entry(name.to_owned()).or_default(),
+            };
+            counts.requests += 1;
+            counts.records_written += written;
+            counts.throttled += u64::from(throttled);
+        }
+    }
+
     pub fn snapshot(&self) -> Stats {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let by_operation = |counters: &[AtomicU64; OPERATIONS]| -> BTreeMap<String, u64> {
@@ -186,6 +219,10 @@ impl StatsCollector {
             injected_latency_ms: load(&self.injected_latency_ms),
             offline_rows_written: load(&self.offline_rows_written),
             offline_files_written: load(&self.offline_files_written),
+            by_group: lock(&self.by_group)
+                .iter()
+                .map(|(name, counts)| (name.clone(), *counts))
+                .collect(),
         }
     }
 
@@ -208,6 +245,7 @@ impl StatsCollector {
         }
         lock(&self.errors).clear();
         lock(&self.entry_errors).clear();
+        lock(&self.by_group).clear();
         *lock(&self.since) = Instant::now();
     }
 }
@@ -225,6 +263,8 @@ mod tests {
         stats.records_written(Operation::BatchWriteRecord, 50);
         stats.error(ErrorCode::ThrottlingException);
         stats.entry_errors(["ValidationError", "ValidationError"]);
+        stats.write_by_group([("customers", 20), ("orders", 5)], false);
+        stats.write_by_group([("customers", 0)], true);
         let snapshot = stats.snapshot();
         assert_eq!(snapshot.requests, 3);
         assert_eq!(snapshot.requests_by_operation["BatchWriteRecord"], 2);
@@ -232,6 +272,25 @@ mod tests {
         assert_eq!(snapshot.throttled, 1);
         assert_eq!(snapshot.errors_by_code["ThrottlingException"], 1);
         assert_eq!(snapshot.entry_errors_by_code["ValidationError"], 2);
+        let group = |requests, records_written, throttled| GroupStats {
+            requests,
+            records_written,
+            throttled,
+        };
+        assert_eq!(
+            snapshot.by_group,
+            BTreeMap::from([
+                ("customers".to_owned(), group(2, 20, 1)),
+                ("orders".to_owned(), group(1, 5, 0)),
+            ])
+        );
+        assert_eq!(
+            serde_json::to_value(&snapshot).unwrap()["by_group"],
+            serde_json::json!({
+                "customers": {"requests": 2, "records_written": 20, "throttled": 1},
+                "orders": {"requests": 1, "records_written": 5, "throttled": 0},
+            })
+        );
         stats.reset();
         let after = stats.snapshot();
         assert_eq!(

@@ -471,6 +471,79 @@ fn a_background_server_serves_plain_tests_and_keeps_records_across_a_restart() {
     );
 }
 
+// As the connector's tests do: the store stops and a new one starts on the same port and data directory at
+// once, while the client keeps its pooled connection and another connection is held open, idle.
+#[test]
+fn a_store_restarted_on_the_same_port_serves_the_earlier_data_to_a_client_that_kept_its_connections() {
+    let dir = support::DataDir::new("same-port");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let first = BackgroundServer::start(ServerConfig {
+        data_dir: dir.0.clone(),
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    let address = first.local_addr();
+    let endpoint = first.endpoint();
+    let client = client(&endpoint, 3);
+    let held_open = std::net::TcpStream::connect(address).unwrap();
+    runtime.block_on(async {
+        create_group(&endpoint, "kept").await;
+        let mut call = client.batch_write_record();
+        for i in 0..25 {
+            call = call.entries(
+                BatchWriteRecordEntry::builder()
+                    .feature_group_name("kept")
+                    .set_record(Some(record(
+                        &format!("k{i}"),
+                        "2024-01-01T00:00:00Z",
+                        &i.to_string(),
+                    )))
+                    .build(),
+            );
+        }
+        assert!(call.send().await.unwrap().errors().is_empty());
+    });
+    let stopping = std::time::Instant::now();
+    drop(first);
+    // An idle connection does not hold up the stop for the shutdown grace period (10 s).
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        stopping.elapsed()
+    );
+
+    for restart in 0..2 {
+        let again = BackgroundServer::start(ServerConfig {
+            port: address.port(),
+            data_dir: dir.0.clone(),
+            ..ServerConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("restart {restart} on {address}: {e}"));
+        assert_eq!(again.local_addr(), address);
+        let got = runtime.block_on(async {
+            let get = client
+                .get_record()
+                .feature_group_name("kept")
+                .record_identifier_value_as_string("k24");
+            get.send().await.unwrap()
+        });
+        assert_eq!(
+            pairs(got.record()),
+            pairs(&record("k24", "2024-01-01T00:00:00Z", "24"))
+        );
+        // The second time, stopped by shutdown() rather than by a drop.
+        if restart == 0 {
+            drop(again);
+        } else {
+            again.shutdown().unwrap();
+        }
+    }
+    drop(held_open);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_connection_is_a_dispatch_failure_that_the_sdk_retries() {
     let server = start("reset").await;

@@ -4,6 +4,9 @@
 //! BatchWriteRecord fails as a whole only for what the service rejects before looking at records (malformed
 //! JSON, the model's constraints, throttling, permissions). An entry for an unknown feature group or a record
 //! that breaks its group's rules becomes an item of `Errors`; the other entries are written.
+//!
+//! A write draws on the store's records-per-second budget and on that of each capped feature group its entries
+//! belong to (groups resolved once per call, before it is admitted), and is counted by group in the stats.
 
 use std::sync::Arc;
 
@@ -13,7 +16,9 @@ use crate::error::{ErrorCode, ServiceError};
 use crate::model::constraints::Constraints;
 use crate::model::feature_group::{FeatureGroup, ttl_seconds};
 use crate::model::operation::Operation;
-use crate::runtime::wire::{BatchWriteError, BatchWriteRecordIn, BatchWriteRecordOut, PutRecordIn};
+use crate::runtime::wire::{
+    BatchWriteEntryIn, BatchWriteError, BatchWriteRecordIn, BatchWriteRecordOut, PutRecordIn,
+};
 use crate::runtime::{json, not_found_message, validate, validation};
 use crate::store::online::OnlineWrite;
 use crate::store::record::ValidRecord;
@@ -26,6 +31,102 @@ fn serialization(message: String) -> ServiceError {
         ErrorCode::SerializationException,
         format!("The request body is not valid: {message}"),
     )
+}
+
+/// The feature groups a write's entries belong to, each once, and for each entry its group's slot in `groups`
+/// (none for a group this store does not have).
+struct Touched {
+    groups: Vec<Touch>,
+    slots: Vec<Option<usize>>,
+}
+
+/// One feature group of a write: how many of the write's entries belong to it, and how many were written.
+struct Touch {
+    group: Arc<Group>,
+    entries: usize,
+    written: u64,
+}
+
+impl Touched {
+    /// Resolves each entry's group name or ARN with `Store::resolve`, as the rest of the write does. Entries of
+    /// one call usually share a group: a name is resolved once per run of entries naming it.
+    fn resolve<'n>(app: &App, names: impl ExactSizeIterator<Item = &'n str>) -> Touched {
+        let mut groups: Vec<Touch> = Vec::new();
+        let mut slots = Vec::with_capacity(names.len());
+        let mut last: Option<(&str, Option<usize>)> = None;
+        for name in names {
+            let slot = match last {
+                Some((last_name, slot)) if last_name == name => slot,
+                _ => {
+                    let slot = app.store.resolve(name).map(|group| {
+                        // A group named once by name and once by ARN is one group.
+                        match groups.iter().position(|t| Arc::ptr_eq(&t.group, &group)) {
+                            Some(slot) => slot,
+                            None => {
+                                groups.push(Touch {
+                                    group,
+                                    entries: 0,
+                                    written: 0,
+                                });
+                                groups.len() - 1
+                            }
+                        }
+                    });
+                    last = Some((name, slot));
+                    slot
+                }
+            };
+            if let Some(slot) = slot {
+                groups[slot].entries += 1;
+            }
+            slots.push(slot);
+        }
+        Touched { groups, slots }
+    }
+
+    /// Takes the write's records from the records-per-second budgets; a throttled write is counted against its
+    /// groups here.
+    fn admit(&self, app: &App, operation: Operation, records: usize) -> Result<(), ServiceError> {
+        let draws = self
+            .groups
+            .iter()
+            .map(|t| (t.group.definition.name.as_str(), t.entries));
+        app.faults
+            .admit_records(operation, records, draws)
+            .inspect_err(|_| self.count(app, true))
+    }
+
+    fn count(&self, app: &App, throttled: bool) {
+        app.stats.write_by_group(
+            self.groups
+                .iter()
+                .map(|t| (t.group.definition.name.as_str(), t.written)),
+            throttled,
+        );
+    }
+}
+
+/// Counts a write answered ThrottlingException before it was processed (injected throttling) against the
+/// groups its records belong to. A body that does not parse names no group.
+pub fn count_throttled(app: &App, operation: Operation, group_name: &str, body: &[u8]) {
+    let touched = match operation {
+        Operation::PutRecord => Touched::resolve(app, std::iter::once(group_name)),
+        Operation::BatchWriteRecord => match json::batch_write_record(body) {
+            Ok(input) => {
+                let entries = input.entries.as_deref().unwrap_or_default();
+                Touched::resolve(app, entry_group_names(entries))
+            }
+            Err(_) => return,
+        },
+        _ => return,
+    };
+    touched.count(app, true);
+}
+
+fn entry_group_names<'e>(entries: &'e [BatchWriteEntryIn<'_>]) -> impl ExactSizeIterator<Item = &'e str> {
+    entries
+        .iter()
+        .map(|entry| entry.feature_group_name.as_deref().unwrap_or_default())
 }
 
 /// A record that passed every rule, with where it goes.
@@ -45,12 +146,14 @@ pub fn put_record(app: &App, group_name: &str, body: &[u8]) -> Result<Vec<u8>, S
     validate::check_target_stores(&mut c, &|| "targetStores".into(), input.target_stores.as_ref());
     validate::check_ttl(&mut c, &|| "ttlDuration".into(), input.ttl_duration.as_ref());
     c.finish().map_err(validation)?;
-    app.faults.admit_records(Operation::PutRecord, 1)?;
+    let mut touched = Touched::resolve(app, std::iter::once(group_name));
+    touched.admit(app, Operation::PutRecord, 1)?;
 
     let accepted = (|| {
-        let group = app
-            .store
-            .resolve(group_name)
+        let group = touched
+            .groups
+            .first()
+            .map(|t| Arc::clone(&t.group))
             .ok_or_else(|| validation(not_found_message(group_name)))?;
         let record = validate::record(&group.definition, input.record.as_deref().unwrap_or_default())
             .map_err(validation)?;
@@ -65,17 +168,22 @@ pub fn put_record(app: &App, group_name: &str, body: &[u8]) -> Result<Vec<u8>, S
             expires_at,
         })
     })();
-    match accepted {
+    let answer = match accepted {
         Ok(accepted) => {
             apply(app, std::slice::from_ref(&accepted));
             app.stats.records_written(Operation::PutRecord, 1);
+            if let Some(touch) = touched.groups.first_mut() {
+                touch.written = 1;
+            }
             Ok(Vec::new())
         }
         Err(error) => {
             app.stats.records_rejected(1);
             Err(error)
         }
-    }
+    };
+    touched.count(app, false);
+    answer
 }
 
 pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceError> {
@@ -98,8 +206,8 @@ pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceErro
     validate::check_ttl(&mut c, &|| "ttlDuration".into(), input.ttl_duration.as_ref());
     c.finish().map_err(validation)?;
     let entries = input.entries.as_deref().unwrap_or_default();
-    app.faults
-        .admit_records(Operation::BatchWriteRecord, entries.len())?;
+    let mut touched = Touched::resolve(app, entry_group_names(entries));
+    touched.admit(app, Operation::BatchWriteRecord, entries.len())?;
 
     let mut accepted = Vec::with_capacity(entries.len());
     let mut errors = Vec::new();
@@ -107,23 +215,13 @@ pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceErro
     let unprocessed_share = app
         .faults
         .unprocessed_entry_probability(Operation::BatchWriteRecord);
-    // Entries of one call usually share a group: resolve each name once.
-    let mut resolved: Option<(&str, Option<Arc<Group>>)> = None;
-    for entry in entries {
+    for (entry, slot) in entries.iter().zip(std::mem::take(&mut touched.slots)) {
         if unprocessed_share > 0.0 && rand::random::<f64>() < unprocessed_share {
             unprocessed.push(entry);
             continue;
         }
-        let name: &str = entry.feature_group_name.as_deref().unwrap_or_default();
-        let group = match &resolved {
-            Some((last, group)) if *last == name => group.clone(),
-            _ => {
-                let group = app.store.resolve(name);
-                resolved = Some((name, group.clone()));
-                group
-            }
-        };
-        let Some(group) = group else {
+        let Some(slot) = slot else {
+            let name: &str = entry.feature_group_name.as_deref().unwrap_or_default();
             errors.push(BatchWriteError {
                 entry,
                 error_code: ErrorCode::ResourceNotFound.as_str(),
@@ -131,6 +229,7 @@ pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceErro
             });
             continue;
         };
+        let group = Arc::clone(&touched.groups[slot].group);
         let checked = validate::record(&group.definition, entry.record.as_deref().unwrap_or_default())
             .and_then(|record| {
                 let stores = validate::target_stores(&group.definition, entry.target_stores.as_deref())?;
@@ -144,6 +243,7 @@ pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceErro
                     entry.ttl_duration.as_ref(),
                     input.ttl_duration.as_ref(),
                 );
+                touched.groups[slot].written += 1;
                 accepted.push(Accepted {
                     group,
                     record,
@@ -165,6 +265,7 @@ pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceErro
         .records_written(Operation::BatchWriteRecord, accepted.len() as u64);
     app.stats.records_rejected(errors.len() as u64);
     app.stats.records_unprocessed(unprocessed.len() as u64);
+    touched.count(app, false);
     if !errors.is_empty() {
         app.stats.entry_errors(errors.iter().map(|e| e.error_code));
     }
