@@ -36,6 +36,11 @@ CLIENTS = [
 ]
 BY_NAME = {client.name: client for client in CLIENTS}
 
+# Clients only the limit benchmark runs (bench/limit.sh), on request: ours with its adaptive rate control off
+# (the `adaptiveRate` option; a jar without it refuses the write as an unknown option).
+LIMIT_ONLY = [Client("ours-fixed", "ours, adaptiveRate=false", False, "BatchWriteRecord", "spark")]
+LIMIT_BY_NAME = {client.name: client for client in [*CLIENTS, *LIMIT_ONLY]}
+
 
 @dataclass(frozen=True)
 class Target:
@@ -53,19 +58,20 @@ def executor_cores(client: Client, target: Target) -> int:
     return SPARK_CORES if client.kind == "spark" else target.sdk_processes
 
 
-def spark_session(jars: list[Path]):
-    """The one session setup of every Spark-based client (both connectors' jars on the classpath for all)."""
+def spark_session(jars: list[Path], cores: int = SPARK_CORES):
+    """The one session setup of every Spark-based client (both connectors' jars on the classpath for all);
+    `cores` task slots (local[cores]) and as many partitions by default."""
     from pyspark.sql import SparkSession
 
     return (
-        SparkSession.builder.master(f"local[{SPARK_CORES}]")
+        SparkSession.builder.master(f"local[{cores}]")
         .appName("featurestore-bench")
         .config("spark.jars", ",".join(str(jar) for jar in jars))
         .config("spark.driver.memory", "4g")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(SPARK_CORES))
-        .config("spark.default.parallelism", str(SPARK_CORES))
+        .config("spark.sql.shuffle.partitions", str(cores))
+        .config("spark.default.parallelism", str(cores))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
@@ -80,17 +86,22 @@ def aws_connector_jars() -> list[Path]:
     return [Path(jar) for jar in feature_store_pyspark.classpath_jars()]
 
 
-def prepare_spark(jars: list[Path], parquet: Path, rows: int):
-    """A session and the rows cached in memory in SPARK_CORES partitions."""
-    spark = spark_session(jars)
-    df = spark.read.parquet(str(parquet)).repartition(SPARK_CORES).cache()
+def prepare_spark(jars: list[Path], parquet: Path, rows: int, cores: int = SPARK_CORES):
+    """A session and the rows cached in memory in `cores` partitions."""
+    spark = spark_session(jars, cores)
+    return spark, cache_rows(spark, parquet, rows, cores)
+
+
+def cache_rows(spark, parquet: Path, rows: int, partitions: int = SPARK_CORES):
+    """The rows of `parquet` cached in memory in `partitions` partitions (checked to be `rows`)."""
+    df = spark.read.parquet(str(parquet)).repartition(partitions).cache()
     cached = df.count()
     if cached != rows:
         raise RuntimeError(f"{parquet} holds {cached} rows, expected {rows}")
-    return spark, df
+    return df
 
 
-def write_ours(df, target: Target, api: str, dry_run: bool = False) -> None:
+def write_ours(df, target: Target, api: str, dry_run: bool = False, options: dict[str, str] | None = None) -> None:
     # Endpoints, region and credentials come from the environment, as for the peers.
     (
         df.write.format("featurestore")
@@ -98,6 +109,7 @@ def write_ours(df, target: Target, api: str, dry_run: bool = False) -> None:
         .option("api", api)
         .option("targetStores", "OnlineStore")
         .option("dryRun", str(dry_run).lower())
+        .options(**(options or {}))
         .mode("append")
         .save()
     )
@@ -163,4 +175,5 @@ def writer(client: Client) -> Callable[[Any, Target], None]:
         "sdk": write_sdk,
         "spark-noop": write_noop,
         "ours-dryrun": lambda df, t: write_ours(df, t, "BatchWriteRecord", dry_run=True),
+        "ours-fixed": lambda df, t: write_ours(df, t, "BatchWriteRecord", options={"adaptiveRate": "false"}),
     }[client.name]

@@ -190,9 +190,14 @@ def machine_markdown(machine: dict) -> str:
 
 def update_doc(doc: Path, machine: dict, table: str, chart_link: str) -> None:
     """Replaces the results block of `doc` (between DOC_BEGIN and DOC_END) with this run's."""
+    body = f"{machine_markdown(machine)}\n\n{table}\n![records/s per core]({chart_link})\n"
+    replace_block(doc, DOC_BEGIN, DOC_END, body)
+
+
+def replace_block(doc: Path, begin_marker: str, end_marker: str, body: str) -> None:
+    """Replaces what lies between `begin_marker`'s line and `end_marker` in `doc` with `body`."""
     text = doc.read_text()
-    begin, end = text.find(DOC_BEGIN), text.find(DOC_END)
+    begin, end = text.find(begin_marker), text.find(end_marker)
     if begin < 0 or end < begin:
-        raise ValueError(f"{doc} has no results block ({DOC_BEGIN} ... {DOC_END})")
-    block = f"{DOC_BEGIN}\n{machine_markdown(machine)}\n\n{table}\n![records/s per core]({chart_link})\n"
-    doc.write_text(text[:begin] + block + text[end:])
+        raise ValueError(f"{doc} has no results block ({begin_marker} ... {end_marker})")
+    doc.write_text(text[:begin] + f"{begin_marker}\n{body}" + text[end:])

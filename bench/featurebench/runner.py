@@ -101,22 +101,15 @@ def check_sample(store: LocalStore, group: str, rows: int) -> str | None:
     return None
 
 
-class _Worker:
-    """The client process and the pipes to talk to it."""
+class ClientProcess:
+    """A client in a process of its own (`python -m <module> <args>`, pinned, with the client environment and
+    its own process group) and the two pipes to talk to it in JSON lines (--ctl-in, --ctl-out are appended)."""
 
-    def __init__(self, setup: Setup, client: clients.Client, parquet: Path, rows: int, group: str, arn: str,
-                 warmup: tuple[int, str, str], endpoint: str, log_path: Path):
+    def __init__(self, module: str, args: list[str], setup: Setup, endpoint: str, log_path: Path):
         runner_in, worker_out = os.pipe()
         worker_in, runner_out = os.pipe()
         self._log = open(log_path, "ab")
-        command = [
-            sys.executable, "-m", "featurebench.worker",
-            "--client", client.name, "--parquet", str(parquet), "--rows", str(rows),
-            "--group", group, "--arn", arn, "--jar", str(setup.jar),
-            "--warmup-rows", str(warmup[0]), "--warmup-group", warmup[1], "--warmup-arn", warmup[2],
-            "--sdk-processes", str(setup.sdk_processes), "--sdk-workers", str(setup.sdk_workers),
-            "--ctl-in", str(worker_in), "--ctl-out", str(worker_out),
-        ]  # fmt: skip
+        command = [sys.executable, "-m", module, *args, "--ctl-in", str(worker_in), "--ctl-out", str(worker_out)]
         cpus = setup.client_cpus
         env = client_env(endpoint, setup.run_dir / "client")
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
@@ -145,8 +138,8 @@ class _Worker:
             raise RuntimeError(f"the client exited with {self.process.wait()}")
         return json.loads(line)
 
-    def send(self, event: str) -> None:
-        self._out.write(json.dumps({"event": event}) + "\n")
+    def send(self, event: str, **fields) -> None:
+        self._out.write(json.dumps({"event": event, **fields}) + "\n")
         self._out.flush()
 
     def close(self) -> None:
@@ -165,6 +158,20 @@ class _Worker:
         except OSError:
             pass
         self._log.close()
+
+
+class _Worker(ClientProcess):
+    """The client process of one run of the matrix (featurebench.worker)."""
+
+    def __init__(self, setup: Setup, client: clients.Client, parquet: Path, rows: int, group: str, arn: str,
+                 warmup: tuple[int, str, str], endpoint: str, log_path: Path):
+        args = [
+            "--client", client.name, "--parquet", str(parquet), "--rows", str(rows),
+            "--group", group, "--arn", arn, "--jar", str(setup.jar),
+            "--warmup-rows", str(warmup[0]), "--warmup-group", warmup[1], "--warmup-arn", warmup[2],
+            "--sdk-processes", str(setup.sdk_processes), "--sdk-workers", str(setup.sdk_workers),
+        ]  # fmt: skip
+        super().__init__("featurebench.worker", args, setup, endpoint, log_path)
 
 
 def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, warmup_rows: int,

@@ -77,6 +77,15 @@ class LocalStore:
         """Adds `latency_ms` to every runtime request (PutRecord, BatchWriteRecord, ...), no other fault."""
         self._admin("PUT", "faults", {"latency_ms": latency_ms})
 
+    def set_faults(self, latency_ms: int, max_records_per_second: float | None = None) -> None:
+        """Adds `latency_ms` to every runtime request and, when given, caps the records written per second
+        store-wide (one second of burst; beyond it whole requests get ThrottlingException); no other fault.
+        The admin API replaces every fault at once, so the latency is restated with each cap."""
+        faults: dict = {"latency_ms": latency_ms}
+        if max_records_per_second is not None:
+            faults["max_records_per_second"] = max_records_per_second
+        self._admin("PUT", "faults", faults)
+
     def stats(self) -> dict:
         return self._admin("GET", "stats")
 
@@ -98,3 +107,19 @@ class LocalStore:
 def records_received(stats: dict) -> int:
     """Records the store accepted, over every write operation."""
     return sum(stats.get("records_written", {}).values())
+
+
+def write_counters(stats: dict, group: str | None = None) -> tuple[int, int, int]:
+    """(records written, write requests, requests throttled) from a stats snapshot: the group's own counters
+    when the store reports them (`by_group`), else the store-wide ones (PutRecord and BatchWriteRecord)."""
+    mine = stats.get("by_group", {}).get(group) if group else None
+    if mine is not None:
+        return _total(mine.get("records_written", 0)), _total(mine.get("requests", 0)), mine.get("throttled", 0)
+    by_operation = stats.get("requests_by_operation", {})
+    writes = by_operation.get("PutRecord", 0) + by_operation.get("BatchWriteRecord", 0)
+    return records_received(stats), writes, stats.get("throttled", 0)
+
+
+def _total(counter: int | dict) -> int:
+    """A counter, or the sum of one kept by operation."""
+    return sum(counter.values()) if isinstance(counter, dict) else counter

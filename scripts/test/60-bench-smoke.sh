@@ -4,7 +4,10 @@
 # added store latency, through the same code as the full run (bench/run.sh). A run fails the stage when the
 # client fails, when the store's count of records received differs from the rows written, or when records read
 # back differ from the data set. Installs the peers' venv (.venv-bench, ~360 MB wheel) on a fresh machine.
-# Its figures mean nothing: the sizes are far too small to time.
+# Then the limit benchmark (bench/limit.sh) at smoke sizes: AWS's connector in batch mode under a cap of 2,000
+# records/s (0 ms, 2 tasks) and ours in the step scenario at that cap, through the same code as its full run; a
+# run fails the stage when the client fails or a figure is missing. Its figures mean nothing: the sizes are far
+# too small.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
@@ -23,3 +26,16 @@ for file in results.md chart.png machine.json; do
   [ -s "$out/$file" ] || { echo "missing $out/$file" >&2; exit 1; }
 done
 log "bench smoke: $runs clients ran, counted and read back; table and chart written to $out"
+
+# The limit benchmark exits non-zero when a run failed or lacks a figure; check the outputs are all there too:
+# the peer's run at the smoke setting and ours in the step scenario.
+limit_out="$WORK/bench-limit-smoke"
+rm -rf "$limit_out"
+bash bench/limit.sh --smoke --out "$limit_out"
+limit_runs=$(grep -c '"status": "ok"' "$limit_out/results.jsonl")
+[ "$limit_runs" -eq 2 ] || {
+  echo "expected 2 successful runs in $limit_out/results.jsonl, found $limit_runs" >&2; exit 1; }
+for file in results.md step.png machine.json; do
+  [ -s "$limit_out/$file" ] || { echo "missing $limit_out/$file" >&2; exit 1; }
+done
+log "bench limit smoke: $limit_runs runs under the cap measured; tables and chart written to $limit_out"
