@@ -84,6 +84,8 @@ fn process_env(name: &str) -> Option<String> {
 #[derive(Debug)]
 pub struct Client {
     pub region: String,
+    /// The runtime endpoint's `scheme://authority`: with the feature group, what an adaptive rate is kept for.
+    pub runtime_endpoint: String,
     pub runtime: Transport,
     pub control: SignedHttp,
 }
@@ -102,6 +104,7 @@ impl Client {
             control_endpoint.base,
             config.transport
         );
+        let runtime_base = runtime_endpoint.base.clone();
         let signer = Arc::new(Signer::new(region.clone()));
         let credentials: Arc<CredentialsCache> = Arc::new(identity.credentials);
         let runtime = match config.transport {
@@ -121,6 +124,7 @@ impl Client {
         let control = SignedHttp::new(control_endpoint, &config, signer, credentials)?;
         Ok(Client {
             region,
+            runtime_endpoint: runtime_base,
             runtime,
             control,
         })

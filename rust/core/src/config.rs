@@ -34,9 +34,16 @@ pub struct WriterConfig {
     /// Upper bound on requests in flight for this writer; the adaptive limit moves below it on throttling.
     /// Default 64 (16-64 per core measured best, DESIGN §9).
     pub max_in_flight: usize,
-    /// This writer's ceiling in records per second (the Spark side divides a job's ceiling across its tasks).
-    /// Default `null`: no ceiling.
+    /// A ceiling in records per second. Default `null`: no ceiling. With `writeId`, it is the ceiling of every
+    /// writer of that write in this process together (the Spark side sets each executor's share of a job's
+    /// ceiling, and moves it while the job runs); without, it is this writer's own.
     pub max_records_per_second: Option<f64>,
+    /// The write (Spark job or streaming epoch) this writer belongs to: writers of one write in a process share
+    /// one `maxRecordsPerSecond` ceiling, which `sink::ceiling::set_write_ceiling` changes. Default `null`.
+    pub write_id: Option<String>,
+    /// Adapt the send rate to the service's throttling, with one controller per process for each (endpoint,
+    /// feature group) shared by every writer there (see `throughput`). Default true.
+    pub adaptive_rate: bool,
     /// Records queued or in flight before `write` blocks the caller. Default 16384.
     pub max_queued_records: usize,
     /// Encoded bytes queued or in flight before `write` blocks the caller. Default 64 MiB.
@@ -166,12 +173,14 @@ impl TtlUnit {
     }
 }
 
-/// Exponential backoff with full jitter, bounded in attempts and in time (see `retry`).
+/// Exponential backoff with full jitter, bounded in time and, optionally, in attempts (see `retry`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RetryConfig {
-    /// Attempts per record, the first included (1 = never retry). Default 10.
-    pub max_attempts: u32,
-    /// A record is not retried once this long has passed since its first attempt. Default 300000 ms.
+    /// Attempts per record, the first included (1 = never retry). Default `null`: no limit, only the time bound.
+    pub max_attempts: Option<u32>,
+    /// A record is not retried once this long has passed since its first attempt: its delivery deadline. Default
+    /// 600000 ms, so that an endpoint outage of a few minutes (a failover, a deployment) is ridden out with the
+    /// backoff at its 20 s ceiling, while a dead endpoint still fails the job within ten minutes.
     pub max_elapsed_ms: u64,
     /// Backoff before retry n is uniform in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))]. Default 50 ms.
     pub base_delay_ms: u64,
@@ -202,8 +211,8 @@ impl Default for ClientConfig {
 impl Default for RetryConfig {
     fn default() -> Self {
         Self {
-            max_attempts: 10,
-            max_elapsed_ms: 300_000,
+            max_attempts: None,
+            max_elapsed_ms: 600_000,
             base_delay_ms: 50,
             max_delay_ms: 20_000,
         }
@@ -222,6 +231,8 @@ impl WriterConfig {
             ttl_duration: None,
             max_in_flight: 64,
             max_records_per_second: None,
+            write_id: None,
+            adaptive_rate: true,
             max_queued_records: 16_384,
             max_queued_bytes: 64 << 20,
             retry: RetryConfig::default(),
@@ -285,7 +296,7 @@ impl WriterConfig {
             problems.push("maxQueuedBytes: must be at least 1024".into());
         }
         let retry = &self.retry;
-        if retry.max_attempts == 0 {
+        if retry.max_attempts == Some(0) {
             problems.push("retry.maxAttempts: must be at least 1".into());
         }
         if retry.max_delay_ms < retry.base_delay_ms {
@@ -439,6 +450,8 @@ const WRITER_KEYS: &[&str] = &[
     "ttlDuration",
     "maxInFlight",
     "maxRecordsPerSecond",
+    "writeId",
+    "adaptiveRate",
     "maxQueuedRecords",
     "maxQueuedBytes",
     "retry",
@@ -479,6 +492,8 @@ fn parse_writer(value: Value, problems: &mut Vec<String>) -> Option<WriterConfig
         ttl_duration: reader.optional("ttlDuration"),
         max_in_flight: reader.or_default("maxInFlight", defaults.max_in_flight),
         max_records_per_second: reader.optional("maxRecordsPerSecond"),
+        write_id: reader.optional("writeId"),
+        adaptive_rate: reader.or_default("adaptiveRate", defaults.adaptive_rate),
         max_queued_records: reader.or_default("maxQueuedRecords", defaults.max_queued_records),
         max_queued_bytes: reader.or_default("maxQueuedBytes", defaults.max_queued_bytes),
         retry: defaults.retry,
@@ -524,7 +539,7 @@ fn parse_retry(value: Value, problems: &mut Vec<String>) -> Option<RetryConfig> 
     let mut reader = ObjectReader::new("retry.", value, problems)?;
     let defaults = RetryConfig::default();
     let config = RetryConfig {
-        max_attempts: reader.or_default("maxAttempts", defaults.max_attempts),
+        max_attempts: reader.optional("maxAttempts"),
         max_elapsed_ms: reader.or_default("maxElapsedMs", defaults.max_elapsed_ms),
         base_delay_ms: reader.or_default("baseDelayMs", defaults.base_delay_ms),
         max_delay_ms: reader.or_default("maxDelayMs", defaults.max_delay_ms),
@@ -563,7 +578,9 @@ mod tests {
         assert_eq!(config.batch_size, 25);
         assert_eq!(config.max_in_flight, 64);
         assert_eq!(config.client.request_timeout_ms, 30_000);
-        assert_eq!(config.retry.max_attempts, 10);
+        assert_eq!(config.retry.max_attempts, None);
+        assert_eq!(config.retry.max_elapsed_ms, 600_000);
+        assert!(config.adaptive_rate);
         assert_eq!(config.ttl_duration, None);
     }
 
@@ -578,7 +595,7 @@ mod tests {
                           "maxConnections": 32, "transport": "sdk" },
               "api": "PutRecord", "batchSize": 10, "targetStores": ["OnlineStore"],
               "ttlDuration": {"unit":"Days","value":7}, "maxInFlight": 16, "maxRecordsPerSecond": 500.5,
-              "maxQueuedRecords": 100, "maxQueuedBytes": 65536,
+              "writeId": "job-1", "adaptiveRate": false, "maxQueuedRecords": 100, "maxQueuedBytes": 65536,
               "retry": { "maxAttempts": 3, "maxElapsedMs": 1000, "baseDelayMs": 5, "maxDelayMs": 100 },
               "ignoreUnknownColumns": true, "dryRun": true }"#,
         )
@@ -594,13 +611,15 @@ mod tests {
             })
         );
         assert_eq!(config.max_records_per_second, Some(500.5));
+        assert_eq!(config.write_id.as_deref(), Some("job-1"));
+        assert!(!config.adaptive_rate);
         assert_eq!(config.client.max_connections, 32);
         assert_eq!(config.client.transport, TransportKind::Sdk);
         assert_eq!(config.client.session_token.as_deref(), Some("TOKEN"));
         assert_eq!(
             config.retry,
             RetryConfig {
-                max_attempts: 3,
+                max_attempts: Some(3),
                 max_elapsed_ms: 1000,
                 base_delay_ms: 5,
                 max_delay_ms: 100

@@ -20,7 +20,7 @@ const OPERATION: &str = "DescribeFeatureGroup";
 
 /// Throttling and faults are retried a few times: the driver's single call should not fail a job on a blip.
 const RETRY: RetryConfig = RetryConfig {
-    max_attempts: 5,
+    max_attempts: Some(5),
     max_elapsed_ms: 30_000,
     base_delay_ms: 100,
     max_delay_ms: 5_000,

@@ -21,6 +21,7 @@ pub mod runtime;
 pub mod schema;
 pub mod signing;
 pub mod sink;
+pub mod throughput;
 pub mod transport;
 
 pub use error::{Error, ErrorKind, Result, SchemaProblem};

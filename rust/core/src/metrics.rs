@@ -33,8 +33,9 @@ pub const METRIC_NAMES: [&str; METRIC_COUNT] = [
     "requestLatencyMaxMs",
     "requestLatencyP50Ms",
     "requestLatencyP99Ms",
-    // The adaptive limit on calls in flight when the snapshot was taken (cut on throttling, grown on success).
-    "concurrencyLimit",
+    // The adaptive rate of the writer's endpoint and feature group when the snapshot was taken, in records per
+    // second (shared by every writer sending there in this process); 0 while the service has not limited it.
+    "adaptiveRate",
 ];
 
 /// Indexes into [`METRIC_NAMES`], for readers in Rust.
@@ -51,7 +52,7 @@ pub mod index {
     pub const LATENCY_MAX_MS: usize = 9;
     pub const LATENCY_P50_MS: usize = 10;
     pub const LATENCY_P99_MS: usize = 11;
-    pub const CONCURRENCY_LIMIT: usize = 12;
+    pub const ADAPTIVE_RATE: usize = 12;
 }
 
 /// The counters of one writer.
@@ -77,8 +78,8 @@ impl Stats {
         counter.load(Ordering::Relaxed)
     }
 
-    /// Every metric, in [`METRIC_NAMES`] order. `concurrency_limit` comes from the writer's limiter.
-    pub fn snapshot(&self, concurrency_limit: usize) -> [i64; METRIC_COUNT] {
+    /// Every metric, in [`METRIC_NAMES`] order. `adaptive_rate` comes from the writer's throughput controller.
+    pub fn snapshot(&self, adaptive_rate: Option<f64>) -> [i64; METRIC_COUNT] {
         let latency = self.latency.summary();
         let get = Self::get;
         [
@@ -94,7 +95,7 @@ impl Stats {
             latency.max_ms,
             latency.p50_ms,
             latency.p99_ms,
-            i64::try_from(concurrency_limit).unwrap_or(i64::MAX),
+            adaptive_rate.map_or(0, |rate| rate.round().max(1.0) as i64),
         ]
     }
 }
@@ -207,7 +208,7 @@ mod tests {
         assert_eq!(METRIC_NAMES[index::ROWS_ACCEPTED], "rowsAccepted");
         assert_eq!(METRIC_NAMES[index::ROWS_DRY_RUN], "rowsDryRun");
         assert_eq!(METRIC_NAMES[index::LATENCY_P99_MS], "requestLatencyP99Ms");
-        assert_eq!(METRIC_NAMES[index::CONCURRENCY_LIMIT], "concurrencyLimit");
+        assert_eq!(METRIC_NAMES[index::ADAPTIVE_RATE], "adaptiveRate");
     }
 
     #[test]
@@ -251,13 +252,14 @@ mod tests {
         Stats::add(&stats.rows_failed, 3);
         Stats::add(&stats.bytes_sent, 1234);
         stats.latency.record(Duration::from_micros(2500));
-        let snapshot = stats.snapshot(48);
+        let snapshot = stats.snapshot(Some(1_999.6));
         assert_eq!(snapshot[index::ROWS_ACCEPTED], 10);
         assert_eq!(snapshot[index::ROWS_ACKNOWLEDGED], 7);
         assert_eq!(snapshot[index::ROWS_FAILED], 3);
         assert_eq!(snapshot[index::BYTES_SENT], 1234);
         assert_eq!(snapshot[index::LATENCY_TOTAL_MS], 3);
         assert_eq!(snapshot[index::LATENCY_MAX_MS], 3);
-        assert_eq!(snapshot[index::CONCURRENCY_LIMIT], 48);
+        assert_eq!(snapshot[index::ADAPTIVE_RATE], 2_000);
+        assert_eq!(stats.snapshot(None)[index::ADAPTIVE_RATE], 0);
     }
 }

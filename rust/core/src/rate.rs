@@ -1,192 +1,118 @@
-//! Flow control for one writer: an adaptive cap on calls in flight (AIMD) and a records-per-second ceiling
-//! (token bucket).
+//! Pacing: holds senders to a records-per-second rate that may change while they wait.
 //!
-//! Both are used from the writer's own current-thread runtime, so their locks are never contended; they are
-//! `Sync` only so that the caller thread can read the current limit for the metrics.
+//! A [`Pacer`] is shared by the call tasks of many writers, on several I/O runtimes: the writers of one write in
+//! this process (a job's ceiling, `sink::ceiling`) or of one endpoint and feature group (the adaptive rate,
+//! `throughput`). Waiters are served first come, first served; only the head of the line sleeps, and it
+//! re-reads the rate at least every [`RECHECK`], so a rate cut takes effect within that time instead of after
+//! a queue of reservations made at the old rate.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
+/// The longest the head of the line sleeps before it looks at the rate again.
+const RECHECK: Duration = Duration::from_millis(20);
 
-/// Caps calls in flight at a limit that adapts to throttling: halved on a throttled answer (at most once per
-/// round of calls), grown by one per round of successful calls (additive increase, multiplicative decrease,
-/// as TCP does). A round is "the calls started before the last cut": their throttles reflect the old limit
-/// and must not cut again, or one burst of 64 throttled answers would take the limit from 64 to 1.
-#[derive(Debug)]
-pub struct ConcurrencyLimiter {
-    state: Mutex<LimiterState>,
-    released: Notify,
-    max: usize,
-}
+/// Tokens that accumulate while nobody sends, in seconds of the rate: enough to cover tokio's 1 ms timer
+/// granularity many times over at any rate, small enough that an idle spell does not become a burst the
+/// service would throttle.
+const BURST_SECONDS: f64 = 0.01;
 
 #[derive(Debug)]
-struct LimiterState {
-    in_flight: usize,
-    limit: f64,
-    /// Incremented on every cut; a permit remembers the epoch it started in.
-    epoch: u64,
-}
-
-/// The right to have one call in flight; gives it back when dropped.
-#[derive(Debug)]
-pub struct Permit {
-    limiter: Arc<ConcurrencyLimiter>,
-    epoch: u64,
-}
-
-impl ConcurrencyLimiter {
-    pub fn new(max: usize) -> Arc<Self> {
-        let max = max.max(1);
-        Arc::new(Self {
-            state: Mutex::new(LimiterState {
-                in_flight: 0,
-                limit: max as f64,
-                epoch: 0,
-            }),
-            released: Notify::new(),
-            max,
-        })
-    }
-
-    fn state(&self) -> MutexGuard<'_, LimiterState> {
-        // A poisoned lock only means a panic elsewhere while holding it; the counters stay meaningful.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The current limit, rounded down (at least 1).
-    pub fn limit(&self) -> usize {
-        self.state().limit as usize
-    }
-
-    pub fn in_flight(&self) -> usize {
-        self.state().in_flight
-    }
-
-    /// Waits until a call may start.
-    pub async fn acquire(self: &Arc<Self>) -> Permit {
-        loop {
-            let notified = self.released.notified();
-            tokio::pin!(notified);
-            // Registered before checking, so a release between the check and the await is not missed.
-            notified.as_mut().enable();
-            if let Some(permit) = self.try_acquire() {
-                return permit;
-            }
-            notified.await;
-        }
-    }
-
-    pub fn try_acquire(self: &Arc<Self>) -> Option<Permit> {
-        let mut state = self.state();
-        if state.in_flight < state.limit as usize {
-            state.in_flight += 1;
-            Some(Permit {
-                limiter: Arc::clone(self),
-                epoch: state.epoch,
-            })
-        } else {
-            None
-        }
-    }
-
-    fn release(&self) {
-        let wake = {
-            let mut state = self.state();
-            state.in_flight = state.in_flight.saturating_sub(1);
-            state.in_flight < state.limit as usize
-        };
-        if wake {
-            self.released.notify_one();
-        }
-    }
-}
-
-impl Permit {
-    /// The call succeeded: grow the limit by 1/limit (one per round of calls), up to the maximum.
-    pub fn on_success(&self) {
-        let grew = {
-            let mut state = self.limiter.state();
-            let before = state.limit as usize;
-            state.limit = (state.limit + 1.0 / state.limit).min(self.limiter.max as f64);
-            state.limit as usize > before
-        };
-        if grew {
-            self.limiter.released.notify_one();
-        }
-    }
-
-    /// The call was throttled: halve the limit, unless it was already cut since this call started.
-    /// Returns whether this call cut it.
-    pub fn on_throttled(&self) -> bool {
-        let mut state = self.limiter.state();
-        if self.epoch != state.epoch {
-            return false;
-        }
-        state.limit = (state.limit / 2.0).max(1.0);
-        state.epoch += 1;
-        log::debug!(
-            "throttled: calls in flight now limited to {}",
-            state.limit as usize
-        );
-        true
-    }
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        self.limiter.release();
-    }
-}
-
-/// Holds a writer under `rate` records per second. Records are taken before waiting (the bucket may go into
-/// debt), so concurrent takers queue up behind each other and the long-run rate is exact; the burst allowed
-/// after an idle spell is 50 ms worth of records.
-#[derive(Debug)]
-pub struct TokenBucket {
-    rate: f64,
-    burst: f64,
-    state: Mutex<BucketState>,
+pub struct Pacer {
+    state: Mutex<PacerState>,
+    /// The line: held by the waiter at its head while it waits for tokens (tokio's mutex is fair, FIFO).
+    line: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug)]
-struct BucketState {
+struct PacerState {
+    /// `None`: no limit, senders pass at once.
+    rate: Option<f64>,
     tokens: f64,
     refilled_at: Instant,
 }
 
-impl TokenBucket {
-    pub fn new(records_per_second: f64) -> Self {
-        let burst = (records_per_second * 0.05).max(1.0);
+impl PacerState {
+    fn refill(&mut self, now: Instant) {
+        if let Some(rate) = self.rate {
+            let elapsed = now.saturating_duration_since(self.refilled_at).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * rate).min(burst(rate));
+        }
+        self.refilled_at = now;
+    }
+
+    /// Takes `records` tokens if the bucket has enough (or is full, for a take larger than the burst, which
+    /// then leaves a debt); otherwise returns how long until it will.
+    fn try_take(&mut self, records: usize, now: Instant) -> Result<(), Duration> {
+        self.refill(now);
+        let Some(rate) = self.rate else { return Ok(()) };
+        let needed = (records as f64).min(burst(rate));
+        if self.tokens >= needed {
+            self.tokens -= records as f64;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((needed - self.tokens) / rate))
+        }
+    }
+}
+
+fn burst(rate: f64) -> f64 {
+    (rate * BURST_SECONDS).max(1.0)
+}
+
+impl Pacer {
+    /// A pacer at `rate` records per second (`None`: no limit), starting with a full burst.
+    pub fn new(rate: Option<f64>) -> Self {
         Self {
-            rate: records_per_second,
-            burst,
-            state: Mutex::new(BucketState {
-                tokens: burst,
+            state: Mutex::new(PacerState {
+                rate,
+                tokens: rate.map_or(0.0, burst),
                 refilled_at: Instant::now(),
             }),
+            line: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// Takes `records` tokens and returns how long the taker must wait before sending them.
-    pub fn reserve(&self, records: usize, now: Instant) -> Duration {
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let elapsed = now.saturating_duration_since(state.refilled_at).as_secs_f64();
-        state.tokens = (state.tokens + elapsed * self.rate).min(self.burst);
-        state.refilled_at = now;
-        state.tokens -= records as f64;
-        if state.tokens >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-state.tokens / self.rate)
+    fn state(&self) -> MutexGuard<'_, PacerState> {
+        // A poisoned lock only means a panic elsewhere while holding it; the numbers stay meaningful.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn rate(&self) -> Option<f64> {
+        self.state().rate
+    }
+
+    /// Changes the rate from now on; tokens earned so far are kept, up to the new burst.
+    pub fn set_rate(&self, rate: Option<f64>) {
+        self.set_rate_at(rate, Instant::now());
+    }
+
+    /// [`Self::set_rate`] at `now` (a simulated clock's, in tests).
+    pub fn set_rate_at(&self, rate: Option<f64>, now: Instant) {
+        let mut state = self.state();
+        state.refill(now);
+        state.rate = rate;
+        if let Some(rate) = rate {
+            state.tokens = state.tokens.min(burst(rate));
         }
     }
 
-    /// Waits until `records` may be sent.
+    /// Takes `records` tokens if they are there now: the senders' fast path, and the simulation's.
+    pub fn try_take(&self, records: usize, now: Instant) -> Result<(), Duration> {
+        self.state().try_take(records, now)
+    }
+
+    /// Waits until `records` may be sent at the current rate.
     pub async fn acquire(&self, records: usize) {
-        let wait = self.reserve(records, Instant::now());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+        if self.rate().is_none() {
+            return;
+        }
+        let _head = self.line.lock().await;
+        loop {
+            match self.try_take(records, Instant::now()) {
+                Ok(()) => return,
+                Err(wait) => tokio::time::sleep(wait.min(RECHECK)).await,
+            }
         }
     }
 }
@@ -203,101 +129,78 @@ mod tests {
     }
 
     #[test]
-    fn permits_are_capped_and_given_back() {
-        let limiter = ConcurrencyLimiter::new(2);
-        let a = limiter.try_acquire().unwrap();
-        let _b = limiter.try_acquire().unwrap();
-        assert!(limiter.try_acquire().is_none());
-        drop(a);
-        assert!(limiter.try_acquire().is_some());
+    fn the_bucket_holds_the_long_run_rate_and_a_small_burst() {
+        let pacer = Pacer::new(Some(1000.0));
+        let start = Instant::now();
+        // 10 records of burst, then a record per millisecond.
+        assert_eq!(pacer.try_take(10, start), Ok(()));
+        let wait = pacer.try_take(5, start).unwrap_err();
+        assert!((wait.as_secs_f64() * 1e3 - 5.0).abs() < 0.1, "{wait:?}");
+        let later = start + Duration::from_millis(5);
+        assert_eq!(pacer.try_take(5, later), Ok(()));
+        // An idle second earns only the burst back.
+        let idle = later + Duration::from_secs(1);
+        assert_eq!(pacer.try_take(10, idle), Ok(()));
+        assert!(pacer.try_take(1, idle).is_err());
     }
 
     #[test]
-    fn a_waiter_is_woken_when_a_permit_is_released() {
+    fn a_take_larger_than_the_burst_waits_for_a_full_bucket_and_leaves_a_debt() {
+        let pacer = Pacer::new(Some(100.0)); // burst 1
+        let start = Instant::now();
+        assert_eq!(pacer.try_take(25, start), Ok(()));
+        // 24 owed plus 1 to fill the bucket again: 250 ms.
+        let wait = pacer.try_take(25, start).unwrap_err();
+        assert!((wait.as_secs_f64() - 0.25).abs() < 0.01, "{wait:?}");
+    }
+
+    #[test]
+    fn a_new_rate_keeps_the_tokens_up_to_its_burst_and_none_lifts_the_limit() {
+        let pacer = Pacer::new(Some(10_000.0)); // burst 100
+        pacer.set_rate(Some(1_000.0)); // burst 10
+        let now = Instant::now();
+        assert_eq!(pacer.try_take(10, now), Ok(()));
+        assert!(pacer.try_take(1, now).is_err());
+        pacer.set_rate(None);
+        assert_eq!(pacer.try_take(1_000_000, now), Ok(()));
+        assert_eq!(pacer.rate(), None);
+    }
+
+    #[test]
+    fn waiters_are_paced_and_served_in_turn() {
         runtime().block_on(async {
-            let limiter = ConcurrencyLimiter::new(1);
-            let held = limiter.try_acquire().unwrap();
-            let waiter = {
-                let limiter = Arc::clone(&limiter);
-                tokio::spawn(async move {
-                    let _permit = limiter.acquire().await;
-                })
-            };
-            tokio::task::yield_now().await;
-            assert!(!waiter.is_finished());
-            drop(held);
-            tokio::time::timeout(Duration::from_secs(5), waiter)
-                .await
-                .expect("woken")
-                .unwrap();
+            let pacer = std::sync::Arc::new(Pacer::new(Some(200.0)));
+            let start = Instant::now();
+            let mut tasks = Vec::new();
+            for _ in 0..4 {
+                let pacer = std::sync::Arc::clone(&pacer);
+                tasks.push(tokio::spawn(async move { pacer.acquire(10).await }));
+            }
+            for task in tasks {
+                task.await.unwrap();
+            }
+            // Each take of 10 finds the bucket's 2 and owes 8: the three after the first wait 50 ms each.
+            let elapsed = start.elapsed();
+            assert!(elapsed >= Duration::from_millis(140), "{elapsed:?}");
         });
     }
 
     #[test]
-    fn throttling_halves_once_per_round_and_success_grows_it_back() {
-        let limiter = ConcurrencyLimiter::new(64);
-        let round: Vec<Permit> = (0..64).map(|_| limiter.try_acquire().unwrap()).collect();
-        // The whole round is throttled: only the first answer cuts.
-        let cuts = round.iter().filter(|p| p.on_throttled()).count();
-        assert_eq!(cuts, 1);
-        assert_eq!(limiter.limit(), 32);
-        drop(round);
-        // A call started after the cut may cut again.
-        let next = limiter.try_acquire().unwrap();
-        assert!(next.on_throttled());
-        assert_eq!(limiter.limit(), 16);
-        drop(next);
-        for _ in 0..10 {
-            let p = limiter.try_acquire().unwrap();
-            assert!(p.on_throttled() || limiter.limit() == 1);
-        }
-        assert_eq!(limiter.limit(), 1, "never below one");
-        // Additive increase: about one per round of `limit` successes.
-        let mut successes = 0;
-        while limiter.limit() < 8 {
-            limiter.try_acquire().unwrap().on_success();
-            successes += 1;
-        }
-        assert!(
-            (20..=40).contains(&successes),
-            "{successes} successes to grow from 1 to 8"
-        );
-        while limiter.limit() < 64 {
-            limiter.try_acquire().unwrap().on_success();
-        }
-        for _ in 0..100 {
-            limiter.try_acquire().unwrap().on_success();
-        }
-        assert_eq!(limiter.limit(), 64, "never above the maximum");
-    }
-
-    #[test]
-    fn the_bucket_holds_the_long_run_rate() {
-        let bucket = TokenBucket::new(1000.0);
-        let start = Instant::now();
-        // 50 records of burst, then every further record costs 1 ms.
-        assert_eq!(bucket.reserve(50, start), Duration::ZERO);
-        let about = |wait: Duration, ms: f64| (wait.as_secs_f64() * 1e3 - ms).abs() < 0.01;
-        assert!(about(bucket.reserve(25, start), 25.0));
-        assert!(
-            about(bucket.reserve(25, start), 50.0),
-            "takers queue behind each other"
-        );
-        // 100 ms later the debt (50) is paid and 50 more accrued, capped by the burst.
-        let later = start + Duration::from_millis(100);
-        assert_eq!(bucket.reserve(50, later), Duration::ZERO);
-        assert!(about(bucket.reserve(1, later), 1.0));
-    }
-
-    #[test]
-    fn acquire_waits_for_the_debt() {
+    fn a_cut_reaches_the_head_of_the_line_while_it_waits() {
         runtime().block_on(async {
-            let bucket = TokenBucket::new(200.0);
-            let start = Instant::now();
-            bucket.acquire(10).await; // the burst
-            bucket.acquire(20).await; // 100 ms at 200/s
-            let elapsed = start.elapsed();
-            assert!(elapsed >= Duration::from_millis(95), "{elapsed:?}");
+            let pacer = std::sync::Arc::new(Pacer::new(Some(1.0))); // a record a second
+            assert_eq!(pacer.try_take(1, Instant::now()), Ok(()));
+            let waiter = {
+                let pacer = std::sync::Arc::clone(&pacer);
+                tokio::spawn(async move { pacer.acquire(25).await })
+            };
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            assert!(!waiter.is_finished());
+            pacer.set_rate(Some(1_000_000.0));
+            tokio::time::timeout(Duration::from_secs(5), waiter)
+                .await
+                .expect("the new rate was seen")
+                .unwrap();
         });
     }
 }

@@ -108,9 +108,10 @@ impl Backoff {
     }
 
     /// Whether a record that has had `attempts` attempts, the first `elapsed` ago, may be retried after
-    /// waiting `delay`: within the attempt count, and not past the time bound once the wait is over.
+    /// waiting `delay`: not past its delivery deadline once the wait is over, and within the attempt count if
+    /// one is set.
     pub fn may_retry(&self, attempts: u32, elapsed: Duration, delay: Duration) -> bool {
-        attempts < self.config.max_attempts
+        self.config.max_attempts.is_none_or(|max| attempts < max)
             && elapsed + delay <= Duration::from_millis(self.config.max_elapsed_ms)
     }
 }
@@ -147,7 +148,7 @@ mod tests {
 
     fn backoff() -> Backoff {
         Backoff::new(RetryConfig {
-            max_attempts: 4,
+            max_attempts: Some(4),
             max_elapsed_ms: 1_000,
             base_delay_ms: 50,
             max_delay_ms: 300,
@@ -185,5 +186,11 @@ mod tests {
             !b.may_retry(2, Duration::from_millis(995), short),
             "past the time bound"
         );
+        let unbounded = Backoff::new(RetryConfig {
+            max_attempts: None,
+            ..b.config
+        });
+        assert!(unbounded.may_retry(1_000_000, Duration::from_millis(500), short));
+        assert!(!unbounded.may_retry(2, Duration::from_millis(995), short));
     }
 }

@@ -6,6 +6,7 @@
 //! writer's queue is full, in `flush()` and in `abort()`; nothing calls back into it.
 
 pub mod budget;
+pub mod ceiling;
 pub mod engine;
 
 use arrow_array::RecordBatch;

@@ -1,5 +1,5 @@
-//! Flow control: the concurrency limit adapts to throttling, the records-per-second ceiling holds, the
-//! bounded queue holds the caller back, and abort stops promptly.
+//! Flow control: the adaptive rate follows throttling and is shared by the writers of a group, the
+//! records-per-second ceiling holds, the bounded queue holds the caller back, and abort stops promptly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod sink_support;
@@ -15,7 +15,7 @@ use featurestore_local::Faults;
 use sink_support::{TestStore, assert_accounted, batch};
 
 #[test]
-fn throttling_cuts_the_concurrency_limit_and_every_row_still_lands() {
+fn throttling_sets_an_adaptive_rate_and_every_row_still_lands() {
     let store = TestStore::start();
     let group = "throttled";
     let model = store.create_group(group);
@@ -36,35 +36,58 @@ fn throttling_cuts_the_concurrency_limit_and_every_row_still_lands() {
     assert_accounted(&m, 4_000);
     assert_eq!(m[index::ROWS_ACKNOWLEDGED], 4_000, "{m:?}");
     assert!(m[index::REQUESTS_THROTTLED] > 0, "{m:?}");
-    assert!(m[index::CONCURRENCY_LIMIT] < 64, "the limit was never cut: {m:?}");
-    let stats = store.stats();
-    assert!(stats.throttled > 0);
+    assert!(m[index::ADAPTIVE_RATE] > 0, "the rate was never limited: {m:?}");
+    assert!(store.stats().throttled > 0);
 }
 
 #[test]
-fn success_grows_the_limit_back() {
+fn writers_of_one_endpoint_and_group_share_one_adaptive_rate() {
     let store = TestStore::start();
-    let group = "recovering";
+    let (limited, other) = ("shared-limit", "unlimited");
+    let limited_model = store.create_group(limited);
+    let other_model = store.create_group(other);
+    store.set_faults(Faults {
+        max_records_per_second_by_group: [(limited.to_owned(), 1_000.0)].into(),
+        ..Faults::default()
+    });
+    let mut first = Writer::open(
+        store.writer_config(limited, TransportKind::Lean),
+        limited_model.clone(),
+    )
+    .unwrap();
+    first.write_batch(&batch(0, 2_000)).unwrap();
+    first.flush().unwrap();
+    let rate = first.metrics()[index::ADAPTIVE_RATE];
+    assert!(rate > 0, "{:?}", first.metrics());
+    // A later writer of the same group starts at the rate the first one learned (nothing throttled it yet).
+    let second = Writer::open(store.writer_config(limited, TransportKind::Lean), limited_model).unwrap();
+    assert_eq!(second.metrics()[index::ADAPTIVE_RATE], rate);
+    // Another group at the same endpoint has a controller of its own, never limited.
+    let mut third = Writer::open(store.writer_config(other, TransportKind::Lean), other_model).unwrap();
+    third.write_batch(&batch(0, 500)).unwrap();
+    third.flush().unwrap();
+    assert_eq!(third.metrics()[index::ADAPTIVE_RATE], 0);
+}
+
+#[test]
+fn with_the_adaptive_rate_off_rows_still_land_through_backoff_alone() {
+    let store = TestStore::start();
+    let group = "not-adaptive";
     let model = store.create_group(group);
     store.set_faults(Faults {
-        throttle_probability: 1.0,
+        max_records_per_second: Some(2_000.0),
         ..Faults::default()
     });
     let mut config = store.writer_config(group, TransportKind::Lean);
-    config.max_in_flight = 16;
-    config.retry.max_attempts = 4;
+    config.adaptive_rate = false;
     let mut writer = Writer::open(config, model).unwrap();
-    writer.write_batch(&batch(0, 100)).unwrap();
+    writer.write_batch(&batch(0, 3_000)).unwrap();
     writer.flush().unwrap();
-    let cut = writer.metrics()[index::CONCURRENCY_LIMIT];
-    assert!(cut < 16, "{cut}");
-    store.clear_faults();
-    for first in (100..5_100).step_by(500) {
-        writer.write_batch(&batch(first, 500)).unwrap();
-    }
-    writer.flush().unwrap();
-    let grown = writer.metrics()[index::CONCURRENCY_LIMIT];
-    assert!(grown > cut, "{cut} -> {grown}");
+    let m = writer.metrics();
+    assert_accounted(&m, 3_000);
+    assert_eq!(m[index::ROWS_ACKNOWLEDGED], 3_000, "{m:?}");
+    assert!(m[index::REQUESTS_THROTTLED] > 0, "{m:?}");
+    assert_eq!(m[index::ADAPTIVE_RATE], 0, "{m:?}");
 }
 
 #[test]

@@ -40,7 +40,7 @@ fn accepted_equals_acknowledged_plus_failed_under_throttling_faults_and_resets()
             );
             // Few attempts, so that some rows do run out of retries and the failed side is exercised too.
             config.retry = RetryConfig {
-                max_attempts: 3,
+                max_attempts: Some(3),
                 max_elapsed_ms: 30_000,
                 base_delay_ms: 1,
                 max_delay_ms: 10,

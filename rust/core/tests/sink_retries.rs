@@ -146,7 +146,7 @@ fn rows_fail_with_the_last_error_when_retries_run_out() {
         });
         let mut config = store.writer_config(&group, transport);
         config.retry = RetryConfig {
-            max_attempts: 3,
+            max_attempts: Some(3),
             max_elapsed_ms: 10_000,
             base_delay_ms: 1,
             max_delay_ms: 5,
@@ -187,7 +187,7 @@ fn retries_stop_at_the_time_bound() {
     });
     let mut config = store.writer_config(group, TransportKind::Lean);
     config.retry = RetryConfig {
-        max_attempts: 1_000,
+        max_attempts: Some(1_000),
         max_elapsed_ms: 300,
         base_delay_ms: 20,
         max_delay_ms: 40,

@@ -1,8 +1,9 @@
 //! The I/O side of a writer: encoded batches in, every record acknowledged or failed out.
 //!
 //! Ownership: the caller thread owns the [`Engine`] and hands it [`EncodedBatch`]es. A per-writer dispatcher
-//! task (on the writer's I/O runtime) cuts them into calls of up to `batchSize` records, waits for the
-//! concurrency limiter and the rate limiter, and spawns one task per call. A call task owns its records (by
+//! task (on the writer's I/O runtime) cuts them into calls of up to `batchSize` records, waits for a call slot
+//! (`maxInFlight`), the write's ceiling (`maxRecordsPerSecond`) and the adaptive rate of the endpoint and
+//! feature group ([`Throughput`]), and spawns one task per call. A call task owns its records (by
 //! index into the shared batch) until each is settled: acknowledged, failed, or handed to a retry of the same
 //! task. Settling is the only place counters move and budget is given back, so every accepted record is counted
 //! exactly once — the invariant `accepted = acknowledged + failed` after `flush()`, including on abort.
@@ -12,18 +13,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use crate::client::Client;
 use crate::config::{Api, WriterConfig};
 use crate::error::{Error, Result};
 use crate::metrics::{METRIC_COUNT, Stats};
-use crate::rate::{ConcurrencyLimiter, Permit, TokenBucket};
+use crate::rate::Pacer;
 use crate::record::{EncodedBatch, FailedRecord, FailureOrigin, FailureReason};
 use crate::request::match_returned;
 use crate::retry::{Backoff, ErrorClass, classify_call, classify_entry};
 use crate::runtime::IoRuntime;
 use crate::sink::budget::QueueBudget;
+use crate::sink::ceiling::ceiling_for;
+use crate::throughput::{Throughput, Ticket, controller_for};
 use crate::transport::{WriteOutcome, WriteReport, WriteSpec};
 
 /// How long `abort()` waits for in-flight calls to wind down; they are cancelled, so this is a safety net.
@@ -34,8 +37,13 @@ const ABORT_GRACE: Duration = Duration::from_secs(10);
 struct Shared {
     stats: Stats,
     budget: QueueBudget,
-    limiter: Arc<ConcurrencyLimiter>,
-    bucket: Option<TokenBucket>,
+    /// Calls in flight, at most `maxInFlight`.
+    slots: Arc<Semaphore>,
+    /// `maxRecordsPerSecond`, shared with the other writers of the same write in this process.
+    ceiling: Option<Arc<Pacer>>,
+    /// The adaptive rate of the endpoint and feature group, shared with every writer sending there; `None` with
+    /// `adaptiveRate` off and in a dry run.
+    throughput: Option<Arc<Throughput>>,
     failed: Mutex<Vec<FailedRecord>>,
     /// The first error that makes further writing pointless (credentials, access, missing group).
     fatal: Mutex<Option<Error>>,
@@ -82,8 +90,16 @@ impl Engine {
         let shared = Arc::new(Shared {
             stats: Stats::default(),
             budget: QueueBudget::new(config.max_queued_records, config.max_queued_bytes),
-            limiter: ConcurrencyLimiter::new(config.max_in_flight),
-            bucket: config.max_records_per_second.map(TokenBucket::new),
+            slots: Arc::new(Semaphore::new(
+                config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS),
+            )),
+            ceiling: config
+                .max_records_per_second
+                .map(|rate| ceiling_for(config.write_id.as_deref(), rate)),
+            throughput: io
+                .as_ref()
+                .filter(|_| config.adaptive_rate)
+                .map(|(_, client)| controller_for(&client.runtime_endpoint, &config.feature_group)),
             failed: Mutex::new(Vec::new()),
             fatal: Mutex::new(None),
             aborted,
@@ -182,7 +198,8 @@ impl Engine {
     }
 
     pub fn metrics(&self) -> [i64; METRIC_COUNT] {
-        self.shared.stats.snapshot(self.shared.limiter.limit())
+        let rate = self.shared.throughput.as_ref().and_then(|t| t.rate());
+        self.shared.stats.snapshot(rate)
     }
 
     pub fn take_failed(&self) -> Vec<FailedRecord> {
@@ -356,22 +373,37 @@ fn use_put(shared: &Shared) -> bool {
     shared.api == Api::PutRecord || shared.fell_back_to_put.load(Ordering::Relaxed)
 }
 
-/// Waits for a call slot and for `records` tokens of the rate limit; `None` if the writer is aborted meanwhile.
-async fn flow_control(shared: &Shared, records: usize) -> Option<Permit> {
+/// The right to send one call: a slot of `maxInFlight`, and the call's place in the adaptive rate.
+#[derive(Debug)]
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    ticket: Option<Ticket>,
+}
+
+/// Waits for a call slot, then for `records` of the write's ceiling and of the adaptive rate; `None` if the
+/// writer is aborted meanwhile.
+async fn flow_control(shared: &Shared, records: usize) -> Option<Slot> {
     if is_aborted(shared) {
         return None;
     }
     let wait = async {
-        let permit = shared.limiter.acquire().await;
-        if let Some(bucket) = &shared.bucket {
-            bucket.acquire(records).await;
+        let permit = Arc::clone(&shared.slots).acquire_owned().await.ok()?;
+        if let Some(ceiling) = &shared.ceiling {
+            ceiling.acquire(records).await;
         }
-        permit
+        let ticket = match &shared.throughput {
+            Some(throughput) => Some(throughput.before_send(records).await),
+            None => None,
+        };
+        Some(Slot {
+            _permit: permit,
+            ticket,
+        })
     };
     tokio::select! {
         biased;
         _ = aborted(shared) => None,
-        permit = wait => Some(permit),
+        slot = wait => slot,
     }
 }
 
@@ -396,15 +428,19 @@ struct Retry {
 /// What one attempt decided.
 #[derive(Debug, Default)]
 struct Verdict {
+    /// Records the service wrote.
+    acknowledged: usize,
     retry: Vec<Retry>,
     throttled: bool,
+    /// The service answered (rather than the call failing on the way): the answer tells the adaptive rate.
+    answered: bool,
     /// Send these records again at once through PutRecord (auto fallback), or one per call (a whole-call
     /// validation error, to find the record at fault).
     resend_now: Vec<usize>,
 }
 
 /// Runs one call and its retries until every record of it is settled.
-async fn run_call(shared: Arc<Shared>, mut call: Call, permit: Permit) {
+async fn run_call(shared: Arc<Shared>, mut call: Call, permit: Slot) {
     let mut permit = Some(permit);
     let mut rng = fastrand::Rng::new();
     loop {
@@ -446,9 +482,9 @@ async fn run_call(shared: Arc<Shared>, mut call: Call, permit: Permit) {
         let verdict = judge(&shared, &call, put, report);
         if verdict.throttled {
             Stats::add(&shared.stats.requests_throttled, 1);
-            slot.on_throttled();
-        } else if verdict.retry.is_empty() {
-            slot.on_success();
+        }
+        if let (Some(throughput), Some(ticket), true) = (&shared.throughput, slot.ticket, verdict.answered) {
+            throughput.after_answer(ticket, verdict.acknowledged, verdict.throttled);
         }
         drop(slot);
 
@@ -464,7 +500,13 @@ async fn run_call(shared: Arc<Shared>, mut call: Call, permit: Permit) {
         if verdict.retry.is_empty() {
             return;
         }
-        let delay = shared.backoff.delay(call.attempts, &mut rng);
+        let delay = if verdict.throttled && shared.throughput.is_some() {
+            // The adaptive rate has slowed the writer down already; a short random wait only keeps the
+            // throttled calls from coming back in step.
+            shared.backoff.delay(1, &mut rng)
+        } else {
+            shared.backoff.delay(call.attempts, &mut rng)
+        };
         if !shared
             .backoff
             .may_retry(call.attempts, call.first_sent.elapsed(), delay)
@@ -537,19 +579,14 @@ fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdic
     let batch = &call.queued.batch;
     let operation = if put { "PutRecord" } else { "BatchWriteRecord" };
     let mut verdict = Verdict::default();
-    let retry_all = |code: &str, message: &str| -> Vec<Retry> {
-        call.indexes
-            .iter()
-            .map(|&index| Retry {
-                index,
-                code: code.to_owned(),
-                message: message.to_owned(),
-            })
-            .collect()
-    };
     match report.outcome {
-        WriteOutcome::Written(reply) if reply.is_clean() => settle_acknowledged(shared, call.indexes.len()),
+        WriteOutcome::Written(reply) if reply.is_clean() => {
+            verdict.answered = true;
+            verdict.acknowledged = call.indexes.len();
+            settle_acknowledged(shared, verdict.acknowledged);
+        }
         WriteOutcome::Written(reply) => {
+            verdict.answered = true;
             let records: Vec<&[u8]> = call
                 .indexes
                 .iter()
@@ -626,50 +663,31 @@ fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdic
                     }
                 }
             }
-            settle_acknowledged(shared, acknowledged.iter().filter(|a| **a).count());
+            verdict.acknowledged = acknowledged.iter().filter(|a| **a).count();
+            settle_acknowledged(shared, verdict.acknowledged);
             verdict.retry = fate.into_iter().flatten().collect();
         }
         WriteOutcome::Refused {
             status,
             code,
             message,
-        } => match classify_call(status, &code) {
-            class @ (ErrorClass::Throttled | ErrorClass::Retryable) => {
-                verdict.throttled = class == ErrorClass::Throttled;
-                verdict.retry = retry_all(&code, &message);
-            }
-            ErrorClass::NotPermitted if !put && shared.api == Api::Auto => {
-                if !shared.fell_back_to_put.swap(true, Ordering::Relaxed) {
-                    log::warn!(
-                        "BatchWriteRecord is not permitted ({code}: {message}); writing with PutRecord from now on"
-                    );
-                }
-                verdict.resend_now = call.indexes.clone();
-            }
-            ErrorClass::Terminal if !put && code == "ValidationError" && call.indexes.len() > 1 => {
-                // The whole call was refused: send each record alone to find the one at fault.
-                verdict.resend_now = call.indexes.clone();
-            }
-            class => {
-                let why = reason(FailureOrigin::Service, &code, message.clone());
-                settle_failed(shared, batch, &call.indexes, &why);
-                // Access refused or the group missing: every further record would fail the same way.
-                if class == ErrorClass::NotPermitted || status == 404 {
-                    latch_fatal(
-                        shared,
-                        Error::Service {
-                            operation,
-                            code,
-                            status,
-                            message,
-                        },
-                    );
-                }
-            }
-        },
+        } => {
+            verdict.answered = true;
+            judge_refusal(
+                shared,
+                call,
+                put,
+                &mut verdict,
+                Refusal {
+                    status,
+                    code,
+                    message,
+                },
+            );
+        }
         WriteOutcome::NoAnswer { message } => {
             log::debug!("{operation} got no answer: {message}");
-            verdict.retry = retry_all("NoAnswer", &message);
+            verdict.retry = retry_all(&call.indexes, "NoAnswer", &message);
         }
         WriteOutcome::Credentials(error) => {
             let why = reason(FailureOrigin::Client, "Credentials", error.to_string());
@@ -678,6 +696,69 @@ fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdic
         }
     }
     verdict
+}
+
+/// An error answer to a whole call.
+struct Refusal {
+    status: u16,
+    code: String,
+    message: String,
+}
+
+/// Settles what a refused call decided for good, and fills in what is left to do.
+fn judge_refusal(shared: &Shared, call: &Call, put: bool, verdict: &mut Verdict, refusal: Refusal) {
+    let Refusal {
+        status,
+        code,
+        message,
+    } = refusal;
+    let batch = &call.queued.batch;
+    let operation = if put { "PutRecord" } else { "BatchWriteRecord" };
+    match classify_call(status, &code) {
+        class @ (ErrorClass::Throttled | ErrorClass::Retryable) => {
+            verdict.throttled = class == ErrorClass::Throttled;
+            verdict.retry = retry_all(&call.indexes, &code, &message);
+        }
+        ErrorClass::NotPermitted if !put && shared.api == Api::Auto => {
+            if !shared.fell_back_to_put.swap(true, Ordering::Relaxed) {
+                log::warn!(
+                    "BatchWriteRecord is not permitted ({code}: {message}); writing with PutRecord from now on"
+                );
+            }
+            verdict.resend_now = call.indexes.clone();
+        }
+        ErrorClass::Terminal if !put && code == "ValidationError" && call.indexes.len() > 1 => {
+            // The whole call was refused: send each record alone to find the one at fault.
+            verdict.resend_now = call.indexes.clone();
+        }
+        class => {
+            let why = reason(FailureOrigin::Service, &code, message.clone());
+            settle_failed(shared, batch, &call.indexes, &why);
+            // Access refused or the group missing: every further record would fail the same way.
+            if class == ErrorClass::NotPermitted || status == 404 {
+                latch_fatal(
+                    shared,
+                    Error::Service {
+                        operation,
+                        code,
+                        status,
+                        message,
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn retry_all(indexes: &[usize], code: &str, message: &str) -> Vec<Retry> {
+    indexes
+        .iter()
+        .map(|&index| Retry {
+            index,
+            code: code.to_owned(),
+            message: message.to_owned(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ impl TestStore {
         let mut config = WriterConfig::new(group);
         config.client = self.client_config(transport);
         config.retry = RetryConfig {
-            max_attempts: 20,
+            max_attempts: None,
             max_elapsed_ms: 60_000,
             base_delay_ms: 2,
             max_delay_ms: 50,
@@ -206,6 +206,70 @@ impl TestStore {
                 })
                 .collect(),
         )
+    }
+}
+
+impl TestStore {
+    /// Stops the store, waits `pause`, and starts it again on the same port with the same data: an endpoint
+    /// outage, as clients see it (connections refused, then a store that knows what it had acknowledged).
+    pub fn restart_after(&mut self, pause: Duration) {
+        let server = self.server.take().unwrap();
+        let port = server.local_addr().port();
+        server.shutdown().unwrap();
+        std::thread::sleep(pause);
+        let server = BackgroundServer::start(ServerConfig {
+            data_dir: self.dir.clone(),
+            port,
+            ..ServerConfig::default()
+        })
+        .unwrap();
+        assert_eq!(server.endpoint(), self.endpoint);
+        self.server = Some(server);
+    }
+
+    /// The records of `ids` in `group` (BatchGetRecord, 100 at a time), in order; `None` where there is none.
+    pub fn get_records(&self, group: &str, ids: &[String]) -> Vec<Option<serde_json::Map<String, Value>>> {
+        let client = self.sdk_client();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut records = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            let identifiers = sdk::types::BatchGetRecordIdentifier::builder()
+                .feature_group_name(group)
+                .set_record_identifiers_value_as_string(Some(chunk.to_vec()))
+                .build();
+            let output = runtime
+                .block_on(client.batch_get_record().identifiers(identifiers).send())
+                .unwrap();
+            assert!(output.errors().is_empty(), "{:?}", output.errors());
+            let mut found: std::collections::HashMap<String, serde_json::Map<String, Value>> = output
+                .records()
+                .iter()
+                .map(|r| {
+                    let values = r
+                        .record()
+                        .iter()
+                        .map(|v| {
+                            let value = match v.value_as_string() {
+                                Some(text) => Value::String(text.to_owned()),
+                                None => Value::from(v.value_as_string_list()),
+                            };
+                            (v.feature_name().unwrap_or_default().to_owned(), value)
+                        })
+                        .collect();
+                    (
+                        r.record_identifier_value_as_string()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        values,
+                    )
+                })
+                .collect();
+            records.extend(chunk.iter().map(|id| found.remove(id)));
+        }
+        records
     }
 }
 
