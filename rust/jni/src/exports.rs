@@ -15,8 +15,9 @@ use featurestore_core::metrics::METRIC_NAMES;
 use featurestore_core::model::FeatureGroup;
 use featurestore_core::schema::check_schema;
 use featurestore_core::sink::Writer;
+use featurestore_core::sink::ceiling::set_write_ceiling;
 use jni::objects::{JByteArray, JByteBuffer, JClass, JLongArray, JObject, JObjectArray, JString};
-use jni::sys::{jboolean, jint, jlong};
+use jni::sys::{jboolean, jdouble, jint, jlong};
 use jni::{Env, EnvUnowned, jni_str};
 
 use crate::call::{BridgeError, BridgeResult, call};
@@ -180,6 +181,26 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_close<'local>(
     call(&mut env, |_env| {
         drop(WRITERS.remove(handle));
         Ok(())
+    })
+}
+
+/// Executor: sets this process's share of a write's `maxRecordsPerSecond` (the driver moves it as tasks come and
+/// go). Returns false when no writer of that write is open here.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_setWriteRecordsPerSecond<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    write_id: JString<'local>,
+    records_per_second: jdouble,
+) -> jboolean {
+    call(&mut env, |env| {
+        let write_id = read_string(env, &write_id)?;
+        if !(records_per_second.is_finite() && records_per_second > 0.0) {
+            return Err(BridgeError::Contract(format!(
+                "a write's records per second must be a positive number, not {records_per_second}"
+            )));
+        }
+        Ok(set_write_ceiling(&write_id, records_per_second))
     })
 }
 

@@ -52,6 +52,16 @@ public final class Native {
     return NativeBridge.metricNames();
   }
 
+  /** Sets this executor's share of write {@code writeId}'s ceiling; false when no writer of it is open here. */
+  public static boolean setWriteRecordsPerSecond(String writeId, double recordsPerSecond) {
+    NativeLibrary.load();
+    try {
+      return NativeBridge.setWriteRecordsPerSecond(writeId, recordsPerSecond);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
   /** Writers opened and not yet closed in this JVM. */
   public static int openWriterCount() {
     NativeLibrary.load();

@@ -45,6 +45,9 @@ final class NativeBridge {
 
   static native void close(long handle);
 
+  /** This executor's share of a write's records-per-second ceiling; false when no writer of it is open here. */
+  static native boolean setWriteRecordsPerSecond(String writeId, double recordsPerSecond);
+
   static native int openWriterCount();
 
   static native String[] metricNames();

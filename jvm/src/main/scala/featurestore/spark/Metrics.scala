@@ -26,7 +26,7 @@ object Metrics {
     "requestLatencyMaxMs",
     "requestLatencyP50Ms",
     "requestLatencyP99Ms",
-    "concurrencyLimit")
+    "adaptiveRate")
 
   private def at(name: String): Int = NativeNames.indexOf(name)
   val RowsAccepted: Int = at("rowsAccepted")
@@ -37,7 +37,13 @@ object Metrics {
   val Requests: Int = at("requests")
   val RowsDryRun: Int = at("rowsDryRun")
   val LatencyTotalMs: Int = at("requestLatencyTotalMs")
+  val LatencyMaxMs: Int = at("requestLatencyMaxMs")
+  val LatencyP50Ms: Int = at("requestLatencyP50Ms")
   val LatencyP99Ms: Int = at("requestLatencyP99Ms")
+  val AdaptiveRate: Int = at("adaptiveRate")
+
+  /** Counters that are a level, not a count: a job's value is the highest of its tasks', not their sum. */
+  val Levels: Set[Int] = Set(LatencyMaxMs, LatencyP50Ms, LatencyP99Ms, AdaptiveRate)
 
   /** Records the service acknowledged (in a dry run, none: rows that encode are counted as validated). */
   def written(counters: Array[Long]): Long = counters(RowsAcknowledged) - counters(RowsDryRun)
@@ -48,6 +54,8 @@ object Metrics {
     new RecordsFailedMetric,
     new RecordsRetriedMetric,
     new RequestsThrottledMetric,
+    new ThrottledShareMetric,
+    new AdaptiveRateMetric,
     new RequestLatencyAvgMetric,
     new RequestLatencyP99Metric)
 
@@ -60,6 +68,8 @@ object Metrics {
       TaskMetric(RecordsFailedMetric.Name, counters(RowsFailed)),
       TaskMetric(RecordsRetriedMetric.Name, counters(RowsRetried)),
       TaskMetric(RequestsThrottledMetric.Name, counters(RequestsThrottled)),
+      TaskMetric(ThrottledShareMetric.Name, ThrottledShareMetric.pack(counters(Requests), counters(RequestsThrottled))),
+      TaskMetric(AdaptiveRateMetric.Name, counters(AdaptiveRate)),
       TaskMetric(RequestLatencyAvgMetric.Name, averageLatency),
       TaskMetric(RequestLatencyP99Metric.Name, counters(LatencyP99Ms)))
   }
@@ -90,6 +100,40 @@ class RequestsThrottledMetric extends CustomSumMetric {
   override def description(): String = "requests throttled"
 }
 object RequestsThrottledMetric { val Name = "requestsThrottled" }
+
+/**
+ * The share of requests throttled over the write: Spark aggregates one value per task, so each task's value
+ * carries both of its counts (requests in the high 32 bits, throttled in the low), and the aggregate divides the
+ * sums.
+ */
+class ThrottledShareMetric extends CustomMetric {
+  override def name(): String = ThrottledShareMetric.Name
+  override def description(): String = "share of requests throttled"
+  override def aggregateTaskMetrics(taskMetrics: Array[Long]): String = {
+    val requests = taskMetrics.map(_ >>> 32).sum
+    val throttled = taskMetrics.map(_ & 0xFFFFFFFFL).sum
+    ThrottledShareMetric.describe(requests, throttled)
+  }
+}
+object ThrottledShareMetric {
+  val Name = "throttledShare"
+
+  def pack(requests: Long, throttled: Long): Long =
+    (math.min(requests, Int.MaxValue.toLong) << 32) | math.min(throttled, 0xFFFFFFFFL)
+
+  def describe(requests: Long, throttled: Long): String =
+    if (requests == 0) "no requests"
+    else String.format(java.util.Locale.ROOT, "%.1f%% of %d", Double.box(100.0 * throttled / requests), Long.box(requests))
+}
+
+/** The adaptive rate the service's throttling left each executor at, in records/s; the highest over tasks. */
+class AdaptiveRateMetric extends CustomMetric {
+  override def name(): String = AdaptiveRateMetric.Name
+  override def description(): String = "adaptive rate per executor (records/s; 0: the service never limited it)"
+  override def aggregateTaskMetrics(taskMetrics: Array[Long]): String =
+    if (taskMetrics.isEmpty) "0" else taskMetrics.max.toString
+}
+object AdaptiveRateMetric { val Name = "adaptiveRate" }
 
 /** The mean over tasks of each task's mean request latency. */
 class RequestLatencyAvgMetric extends CustomAvgMetric {

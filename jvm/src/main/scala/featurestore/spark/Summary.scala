@@ -14,6 +14,10 @@ final case class Summary(
   def written: Long = Metrics.written(counters)
   def failed: Long = counters(Metrics.RowsFailed)
   def accepted: Long = counters(Metrics.RowsAccepted)
+  def requests: Long = counters(Metrics.Requests)
+  def throttled: Long = counters(Metrics.RequestsThrottled)
+  /** The adaptive rate at the end of the write, records/s per executor (0 when the service never limited it). */
+  def adaptiveRate: Long = counters(Metrics.AdaptiveRate)
 
   def line: String = {
     val seconds = durationNanos / 1e9
@@ -27,17 +31,28 @@ final case class Summary(
     val head =
       if (dryRun) s"featurestore dry run of '$featureGroup': ${counters(Metrics.RowsDryRun)} records validated, nothing written"
       else s"featurestore write to '$featureGroup': $written records written"
-    String.format(Locale.ROOT, "%s, %d failed, %d retried, %d throttled in %.1f s (%.0f records/s); %s",
-      head, Long.box(failed), Long.box(counters(Metrics.RowsRetried)), Long.box(counters(Metrics.RequestsThrottled)),
-      Double.box(seconds), Double.box(rate), where)
+    String.format(Locale.ROOT, "%s, %d failed, %d retried, %d throttled in %.1f s (%.0f records/s)%s; %s",
+      head, Long.box(failed), Long.box(counters(Metrics.RowsRetried)), Long.box(throttled),
+      Double.box(seconds), Double.box(rate), limit, where)
   }
+
+  /** Says when the service was the limit, so that a slow write explains itself. */
+  private def limit: String =
+    if (throttled == 0) ""
+    else {
+      val share = ThrottledShareMetric.describe(requests, throttled)
+      val settled = if (adaptiveRate > 0) s", adaptive rate at the end $adaptiveRate records/s per executor" else ""
+      s"; the service limited the rate: $share requests throttled$settled"
+    }
 }
 
 object Summary {
-  /** Element-wise sum of tasks' counters (the latency maxima and quantiles are only indicative once summed). */
+  /** Tasks' counters summed, and their levels ([[Metrics.Levels]]) at the highest. */
   def total(commits: Seq[TaskCommit]): Array[Long] = {
     val sum = new Array[Long](Metrics.NativeNames.size)
-    for (c <- commits; i <- sum.indices if i < c.counters.length) sum(i) += c.counters(i)
+    for (c <- commits; i <- sum.indices if i < c.counters.length) {
+      sum(i) = if (Metrics.Levels(i)) math.max(sum(i), c.counters(i)) else sum(i) + c.counters(i)
+    }
     sum
   }
 

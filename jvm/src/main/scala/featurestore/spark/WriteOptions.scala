@@ -145,8 +145,12 @@ object OptionDefs {
   val TtlDurationOption = OptionDef("ttlDuration", Ttl, "the group's TTL",
     "Time to live of online records, e.g. `7 Days` (`TtlDuration` of each record).", engine = "ttlDuration")
   val MaxInFlight = OptionDef("maxInFlight", Whole(1, Int.MaxValue), "64",
-    "Upper bound on requests in flight per task; the adaptive limit moves below it on throttling.",
-    engine = "maxInFlight")
+    "Requests in flight per task, at most.", engine = "maxInFlight")
+  val AdaptiveRate = OptionDef("adaptiveRate", Bool, "true",
+    "Adapt the send rate to the service's throttling: one controller per executor for each endpoint and feature " +
+      "group, shared by every task writing there, settles just below the rate the service grants and probes " +
+      "upward again (`false`: send as fast as `maxInFlight` allows, and only back off each throttled request).",
+    engine = "adaptiveRate")
   val MaxRecordsPerSecond = OptionDef("maxRecordsPerSecond", PositiveNumber, "no limit",
     "Ceiling for the whole job (for a stream, each micro-batch), in records per second: the driver shares it " +
       "among the executors by the tasks each is writing at the moment, and moves the shares as tasks start and " +
@@ -156,13 +160,16 @@ object OptionDefs {
     "Records queued or in flight per task before the task waits (backpressure).", engine = "maxQueuedRecords")
   val MaxQueuedBytes = OptionDef("maxQueuedBytes", Whole(1024), "67108864",
     "Encoded bytes queued or in flight per task before the task waits.", engine = "maxQueuedBytes")
-  val RetryMaxAttempts = OptionDef("retryMaxAttempts", Whole(1, Int.MaxValue), "10",
-    "Attempts per record, the first included (1 = never retry).", engine = "retry.maxAttempts")
-  val RetryMaxElapsedMs = OptionDef("retryMaxElapsedMs", Whole(0), "300000",
-    "A record is not retried once this long has passed since its first attempt (ms).",
+  val RetryMaxAttempts = OptionDef("retryMaxAttempts", Whole(1, Int.MaxValue), "no limit",
+    "Attempts per record, the first included (1 = never retry); by default only `retryMaxElapsedMs` bounds " +
+      "retries.", engine = "retry.maxAttempts")
+  val RetryMaxElapsedMs = OptionDef("retryMaxElapsedMs", Whole(0), "600000",
+    "A record's delivery deadline: throttled, 5xx, timed-out and unanswered attempts are retried until this " +
+      "long after its first attempt (ms); the default rides out an endpoint outage of a few minutes.",
     engine = "retry.maxElapsedMs")
   val RetryBaseDelayMs = OptionDef("retryBaseDelayMs", Whole(0), "50",
-    "Backoff before retry n is uniform in [0, min(retryMaxDelayMs, retryBaseDelayMs * 2^(n-1))] (ms).",
+    "Backoff before retry n is uniform in [0, min(retryMaxDelayMs, retryBaseDelayMs * 2^(n-1))] (ms); with " +
+      "`adaptiveRate`, a throttled call waits at most `retryBaseDelayMs`, as the rate has slowed down already.",
     engine = "retry.baseDelayMs")
   val RetryMaxDelayMs = OptionDef("retryMaxDelayMs", Whole(0), "20000",
     "Longest backoff between two attempts (ms).", engine = "retry.maxDelayMs")
@@ -186,7 +193,8 @@ object OptionDefs {
   val all: Seq[OptionDef] = Seq(
     FeatureGroupName, Region, RuntimeEndpoint, ControlEndpoint, Profile, AssumeRoleArn, AssumeRoleSessionName,
     AccessKeyId, SecretAccessKey, SessionToken, ConnectTimeoutMs, RequestTimeoutMs, MaxConnections,
-    Api, RecordsPerRequest, TargetStores, TtlDurationOption, MaxInFlight, MaxRecordsPerSecond, MaxQueuedRecords,
+    Api, RecordsPerRequest, TargetStores, TtlDurationOption, MaxInFlight, AdaptiveRate, MaxRecordsPerSecond,
+    MaxQueuedRecords,
     MaxQueuedBytes, RetryMaxAttempts, RetryMaxElapsedMs, RetryBaseDelayMs, RetryMaxDelayMs,
     BatchRows, BatchBytes, IgnoreUnknownColumns, DryRun, FailedRecordsPath, MaxFailedRecords)
 
@@ -216,9 +224,10 @@ final case class WriteOptions(values: Map[String, Any]) {
 
   /**
    * The native writer's config (rust/core/src/config.rs, strict camelCase JSON). Unset options are left out so
-   * that the engine's defaults apply; `maxRecordsPerSecond` is this task's share of the job's ceiling.
+   * that the engine's defaults apply. `maxRecordsPerSecond` is the ceiling of the writers of write `writeId` in
+   * one executor together (its share of the job's ceiling); without `writeId`, of each writer alone.
    */
-  def writerConfigJson(recordsPerSecondPerTask: Option[Double]): String = {
+  def writerConfigJson(recordsPerSecond: Option[Double], writeId: Option[String] = None): String = {
     val root = new java.util.LinkedHashMap[String, AnyRef]()
     def put(path: String, value: AnyRef): Unit = {
       val parts = path.split('.')
@@ -231,7 +240,8 @@ final case class WriteOptions(values: Map[String, Any]) {
     for (option <- all if option.engine.nonEmpty; value <- values.get(option.key)) {
       put(option.engine, toJson(value))
     }
-    recordsPerSecondPerTask.foreach(rate => put("maxRecordsPerSecond", java.lang.Double.valueOf(rate)))
+    recordsPerSecond.foreach(rate => put("maxRecordsPerSecond", java.lang.Double.valueOf(rate)))
+    writeId.foreach(id => put("writeId", id))
     Json.mapper.writeValueAsString(root)
   }
 

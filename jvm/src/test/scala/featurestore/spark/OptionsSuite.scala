@@ -18,7 +18,7 @@ class OptionsSuite extends AnyFunSuite {
       "accessKeyId" -> "AKID", "secretAccessKey" -> "SECRET", "sessionToken" -> "TOKEN",
       "connectTimeoutMs" -> "1000", "requestTimeoutMs" -> "5000", "maxConnections" -> "8",
       "api" -> "batchwriterecord", "recordsPerRequest" -> "10", "targetStores" -> "onlinestore, OfflineStore",
-      "ttlDuration" -> "3 hours", "maxInFlight" -> "16", "maxRecordsPerSecond" -> "2500.5",
+      "ttlDuration" -> "3 hours", "maxInFlight" -> "16", "adaptiveRate" -> "False", "maxRecordsPerSecond" -> "2500.5",
       "maxQueuedRecords" -> "1000", "maxQueuedBytes" -> "1048576", "retryMaxAttempts" -> "4",
       "retryMaxElapsedMs" -> "60000", "retryBaseDelayMs" -> "10", "retryMaxDelayMs" -> "1000",
       "batchRows" -> "100", "batchBytes" -> "65536", "ignoreUnknownColumns" -> "TRUE", "dryRun" -> "false",
@@ -28,7 +28,7 @@ class OptionsSuite extends AnyFunSuite {
     val options = WriteOptions.parse(all)
     assert(options.batchRows == 100 && options.batchBytes == 65536 && options.ignoreUnknownColumns)
     assert(options.failedRecordsPath.contains("/tmp/failed") && options.maxFailedRecords == 12)
-    val json = Json.mapper.readTree(options.writerConfigJson(Some(625.125)))
+    val json = Json.mapper.readTree(options.writerConfigJson(Some(625.125), Some("write-1")))
     assert(json.path("featureGroup").asText().endsWith("feature-group/customers"))
     assert(json.path("client").path("region").asText() == "eu-west-1")
     assert(json.path("client").path("maxConnections").asLong() == 8)
@@ -36,7 +36,8 @@ class OptionsSuite extends AnyFunSuite {
     assert(json.path("batchSize").asLong() == 10)
     assert(json.path("targetStores").toString == """["OnlineStore","OfflineStore"]""")
     assert(json.path("ttlDuration").toString == """{"unit":"Hours","value":3}""")
-    assert(json.path("maxRecordsPerSecond").asDouble() == 625.125)
+    assert(json.path("maxRecordsPerSecond").asDouble() == 625.125 && json.path("writeId").asText() == "write-1")
+    assert(!json.path("adaptiveRate").asBoolean(true) && json.path("retry").path("maxAttempts").asLong() == 4)
     assert(json.path("retry").path("maxDelayMs").asLong() == 1000)
     assert(json.path("ignoreUnknownColumns").asBoolean())
     assert(!json.has("batchRows") && !json.has("failedRecordsPath"), "JVM-only options stay out of the engine config")

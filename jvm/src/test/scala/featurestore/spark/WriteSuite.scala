@@ -69,6 +69,27 @@ class WriteSuite extends AnyFunSuite {
     assert(summary.line.startsWith(s"featurestore write to '$group': 500 records written, 0 failed, 0 retried"))
   }
 
+  test("at a group's cap every row lands with its values, none fails, and the summary says the service was the limit") {
+    val group = customers("capped")
+    store.setFaults(s"""{"max_records_per_second_by_group": {"$group": 1500}}""")
+    try write(customerRows(6000), TestEnv.storeOptions(group))
+    finally store.setFaults("{}")
+    val summary = WriteSummaries.last(group).get
+    assert(summary.written == 6000 && summary.failed == 0, summary.line)
+    assert(summary.throttled > 0 && summary.adaptiveRate > 0, summary.line)
+    assert(summary.line.contains("the service limited the rate: ") && summary.line.contains(" requests throttled"),
+      summary.line)
+    assert(store.stats().path("by_group").path(group).path("records_written").asLong() == 6000)
+    val utcMillis = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+      .withZone(java.time.ZoneOffset.UTC)
+    for (i <- Seq(3, 2999, 5999)) {
+      assert(store.getRecord(group, s"c$i").contains(Map(
+        "id" -> s"c$i", "ts" -> utcMillis.format(java.time.Instant.ofEpochMilli(1704164645678L + i)),
+        "age" -> (2 * i).toString, "score" -> (i / 4.0).toString, "name" -> s"name-$i", "balance" -> s"$i.30")),
+        s"c$i")
+    }
+  }
+
   test("session settings spark.datasource.featurestore.* apply, and write options take precedence") {
     val group = customers("session")
     val options = TestEnv.storeOptions(group)
@@ -278,7 +299,7 @@ class WriteSuite extends AnyFunSuite {
     val reported = Metrics.taskMetrics(new Array[Long](Metrics.NativeNames.size)).map(_.name()).toSeq
     assert(declared == reported)
     assert(declared.toSet == Set("recordsWritten", "recordsFailed", "recordsRetried", "requestsThrottled",
-      "requestLatencyAvgMs", "requestLatencyP99Ms"))
+      "throttledShare", "adaptiveRate", "requestLatencyAvgMs", "requestLatencyP99Ms"))
     // And the write node of a real query carries them, with the records counted.
     val group = customers("metrics")
     val names = new java.util.concurrent.ConcurrentLinkedQueue[String]()
