@@ -154,8 +154,17 @@ struct Cut {
 pub struct RateControl {
     /// `None` until the first throttled answer: nothing is paced.
     curve: Option<Curve>,
-    /// Incremented by every cut; a call carries the generation it was sent in.
+    /// Incremented by every cut, and again once the calls sent before it are all answered; a call carries the
+    /// generation it was sent in.
     generation: u64,
+    /// The generation the last cut started.
+    cut_generation: u64,
+    /// Calls sent and not yet answered.
+    in_flight: u64,
+    /// Of those, calls sent before the last cut.
+    in_flight_before_cut: u64,
+    /// This generation's calls were all sent after the calls before the cut were answered.
+    clean: bool,
     window: Window,
     last: Option<Measured>,
     cut_in_window: bool,
@@ -166,8 +175,11 @@ pub struct RateControl {
     /// Records of the largest call sent.
     largest_call: usize,
     last_send: Instant,
-    /// Answers, and throttled ones, to calls sent since the last cut.
+    /// Answers, and throttled ones, to calls sent since the last cut once the calls sent before it were all
+    /// answered: until then those drew on the same grant, and the new rate's calls were throttled for them.
     since_cut: (u64, u64),
+    /// The last cut was a [`Self::descend`]: the service is known to be saturated, its burst spent.
+    descended: bool,
 }
 
 impl RateControl {
@@ -175,6 +187,10 @@ impl RateControl {
         Self {
             curve: None,
             generation: 0,
+            cut_generation: 0,
+            in_flight: 0,
+            in_flight_before_cut: 0,
+            clean: true,
             window: Window::new(now),
             last: None,
             cut_in_window: false,
@@ -183,6 +199,7 @@ impl RateControl {
             largest_call: 1,
             last_send: now,
             since_cut: (0, 0),
+            descended: false,
         }
     }
 
@@ -202,6 +219,7 @@ impl RateControl {
         self.window.sent_records += records as u64;
         self.largest_call = self.largest_call.max(records);
         self.last_send = now;
+        self.in_flight += 1;
         self.generation
     }
 
@@ -211,7 +229,8 @@ impl RateControl {
         self.roll(now);
         self.window.answers += 1;
         self.window.accepted_records += accepted as u64;
-        if generation == self.generation {
+        self.call_over(generation);
+        if generation == self.generation && self.clean {
             self.since_cut.0 += 1;
             self.since_cut.1 += u64::from(throttled);
         }
@@ -231,29 +250,72 @@ impl RateControl {
         }
     }
 
-    /// Nearly every call sent since the last cut was throttled: the rate is still far above the limit (a job's
-    /// start, a limit that fell a long way). Waiting for a window to measure it would waste every call meanwhile.
-    fn cut_far_too_small(&self) -> bool {
-        let (answers, throttled) = self.since_cut;
-        self.pending.is_some() && answers >= WINDOW_MIN_ANSWERS && 4 * throttled >= 3 * answers
+    /// A call of generation `generation` that failed on the way (no answer from the service): it tells nothing
+    /// about the rate, but it is no longer in flight.
+    pub fn on_unanswered(&mut self, generation: u64) {
+        self.call_over(generation);
     }
 
-    /// Cuts by the deepest step without measuring: measurements over the few milliseconds since the last cut
-    /// would be chance. The window that closes next judges the cuts together.
+    fn call_over(&mut self, generation: u64) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        if generation < self.cut_generation && self.in_flight_before_cut > 0 {
+            self.in_flight_before_cut -= 1;
+            if self.in_flight_before_cut == 0 {
+                // The calls sent from now on are the first to have the grant to themselves.
+                self.generation += 1;
+                self.clean = true;
+                self.since_cut = (0, 0);
+            }
+        }
+    }
+
+    /// Nearly every call sent since the last cut was throttled (after a descent, most of them): the rate is
+    /// still far above the limit (a job's start, a limit that fell a long way). Waiting for a window to measure
+    /// it would waste every call meanwhile. Right after a measured cut, the service's burst and the calls sent
+    /// before the cut still skew the share, so it must be overwhelming; once descending, the burst is spent.
+    fn cut_far_too_small(&self) -> bool {
+        let (answers, throttled) = self.since_cut;
+        let far = if self.descended {
+            2 * throttled >= answers
+        } else {
+            4 * throttled >= 3 * answers
+        };
+        self.pending.is_some() && answers >= WINDOW_MIN_ANSWERS && far
+    }
+
+    /// Cuts to the share of calls accepted since the last cut (at most by the deepest step) without measuring
+    /// rates: rates over the few milliseconds since the last cut would be chance, a share of answers is not. The
+    /// share is taken one standard deviation high: the window that closes next corrects a rate too high at the
+    /// cost of a few calls, while one too low costs seconds of growing back. That window judges the cuts together.
     fn descend(&mut self) {
         let Some(curve) = self.curve else { return };
-        let peak = (curve.rate() * DEEPEST_CUT).max(curve.floor);
+        let (answers, throttled) = self.since_cut;
+        let answers = answers.max(1) as f64;
+        let accepted = 1.0 - throttled as f64 / answers;
+        let accepted_high = accepted + (accepted * (1.0 - accepted) / answers).sqrt();
+        let peak = (curve.rate() * accepted_high.clamp(DEEPEST_CUT, 1.0)).max(curve.floor);
         self.curve = Some(Curve::after_cut(
             peak,
             (BETA * peak).max(curve.floor),
             curve.floor,
         ));
-        self.generation += 1;
-        self.since_cut = (0, 0);
+        self.start_generation();
+        self.descended = true;
+        // This window holds the answers that called for the descent: the next whole one judges it.
+        self.cut_in_window = true;
         log::debug!(
             "throughput: still nearly all throttled: rate cut to {:.0}",
             BETA * peak
         );
+    }
+
+    /// A cut's generation: answers to calls sent from now on are the new rate's, once those in flight are in.
+    fn start_generation(&mut self) {
+        self.generation += 1;
+        self.cut_generation = self.generation;
+        self.in_flight_before_cut = self.in_flight;
+        self.clean = self.in_flight == 0;
+        self.since_cut = (0, 0);
     }
 
     /// Closes the window when it is long enough, and acts on what it measured.
@@ -360,8 +422,8 @@ impl RateControl {
             reference,
         });
         self.curve = Some(Curve::after_cut(peak, rate, floor));
-        self.generation += 1;
-        self.since_cut = (0, 0);
+        self.start_generation();
+        self.descended = false;
         self.cut_in_window = true;
         log::debug!(
             "throughput: throttled sending {sending:.0} records/s ({accepted:.0} accepted): rate cut to {rate:.0}, \
@@ -418,6 +480,11 @@ impl Throughput {
             control.rate()
         };
         self.pacer.set_rate(rate);
+    }
+
+    /// Takes the end of a call the service never answered (it failed on the way, or the writer was aborted).
+    pub fn after_no_answer(&self, ticket: Ticket) {
+        self.control().on_unanswered(ticket.0);
     }
 
     /// The rate calls are paced at now, in records per second (`None`: not limited).
@@ -497,5 +564,43 @@ mod tests {
         // Answers to calls sent before the cut do not cut again.
         control.on_answer(at(109), 0, 0, true);
         assert!((control.rate().unwrap() - rate).abs() < 1e-6);
+    }
+
+    #[test]
+    fn answers_count_towards_a_descent_only_once_the_calls_sent_before_the_cut_are_in() {
+        let start = Instant::now();
+        let mut control = RateControl::new(start);
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        for i in 0..100 {
+            control.on_send(at(i), 25);
+        }
+        for i in 0..8 {
+            control.on_answer(at(100 + i), 0, 25, false);
+        }
+        control.on_answer(at(108), 0, 0, true);
+        let cut = control.rate().expect("cut");
+        // 91 calls from before the cut are still in flight: the new rate's calls meet them at the service.
+        let collided: Vec<u64> = (0..20).map(|i| control.on_send(at(110 + i), 25)).collect();
+        for generation in collided {
+            control.on_answer(at(130), generation, 0, true);
+        }
+        assert_eq!(
+            control.rate(),
+            Some(cut),
+            "no descent on answers skewed by older calls"
+        );
+        for _ in 0..90 {
+            control.on_answer(at(131), 0, 0, true);
+        }
+        // The last one is lost on the way: no longer in flight all the same.
+        control.on_unanswered(0);
+        let clean: Vec<u64> = (0..20).map(|i| control.on_send(at(140 + i), 25)).collect();
+        for generation in clean {
+            control.on_answer(at(160), generation, 0, true);
+        }
+        assert!(
+            control.rate().unwrap() < cut,
+            "the new rate's own calls, nearly all throttled, call for a descent"
+        );
     }
 }

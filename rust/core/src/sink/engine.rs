@@ -344,7 +344,7 @@ async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<Queued
         while start < count {
             let size = if use_put(&shared) { 1 } else { shared.batch_size };
             let end = (start + size).min(count);
-            let Some(permit) = flow_control(&shared, end - start).await else {
+            let Some(slot) = flow_control(&shared, end - start).await else {
                 let rest: Vec<usize> = (start..count).collect();
                 settle_failed(&shared, &queued.batch, &rest, &aborted_reason());
                 break;
@@ -355,7 +355,7 @@ async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<Queued
                 attempts: 1,
                 first_sent: Instant::now(),
             };
-            tokio::spawn(run_call(Arc::clone(&shared), call, permit));
+            tokio::spawn(run_call(Arc::clone(&shared), call, slot));
             start = end;
         }
     }
@@ -440,11 +440,11 @@ struct Verdict {
 }
 
 /// Runs one call and its retries until every record of it is settled.
-async fn run_call(shared: Arc<Shared>, mut call: Call, permit: Slot) {
-    let mut permit = Some(permit);
+async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Slot) {
+    let mut first_slot = Some(first_slot);
     let mut rng = fastrand::Rng::new();
     loop {
-        let slot = match permit.take() {
+        let slot = match first_slot.take() {
             Some(slot) => slot,
             None => match flow_control(&shared, call.indexes.len()).await {
                 Some(slot) => slot,
@@ -471,6 +471,9 @@ async fn run_call(shared: Arc<Shared>, mut call: Call, permit: Slot) {
             }
         }
         let Some(report) = send(&shared, &call, put).await else {
+            if let (Some(throughput), Some(ticket)) = (&shared.throughput, slot.ticket) {
+                throughput.after_no_answer(ticket);
+            }
             drop(slot);
             settle_failed(&shared, &call.queued.batch, &call.indexes, &aborted_reason());
             return;
@@ -483,8 +486,12 @@ async fn run_call(shared: Arc<Shared>, mut call: Call, permit: Slot) {
         if verdict.throttled {
             Stats::add(&shared.stats.requests_throttled, 1);
         }
-        if let (Some(throughput), Some(ticket), true) = (&shared.throughput, slot.ticket, verdict.answered) {
-            throughput.after_answer(ticket, verdict.acknowledged, verdict.throttled);
+        if let (Some(throughput), Some(ticket)) = (&shared.throughput, slot.ticket) {
+            if verdict.answered {
+                throughput.after_answer(ticket, verdict.acknowledged, verdict.throttled);
+            } else {
+                throughput.after_no_answer(ticket);
+            }
         }
         drop(slot);
 
