@@ -1,4 +1,4 @@
-# What the benchmark commands share (bench/limit.sh; bench/run.sh keeps its own copy of the first two for now).
+# What the benchmark commands share (bench/run.sh, bench/limit.sh).
 # Source it after scripts/lib.sh; do not run it.
 
 BENCH_VENV="$ROOT/.venv-bench"

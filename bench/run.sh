@@ -10,11 +10,8 @@
 # --no-build skips the build step (use the store binary and jar as they are); --rebuild-jar forces a jar build.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$ROOT/bench/lib.sh"
 cd "$ROOT"
-
-BENCH_VENV="$ROOT/.venv-bench"
-STORE_BIN="$ROOT/target/release/featurestore-local"
-JAR="$ROOT/$(connector_jar 2.12)"
 
 build=1 rebuild_jar=0 smoke=0 out="" args=()
 while [ $# -gt 0 ]; do
@@ -36,40 +33,13 @@ if [ -z "$out" ]; then
   fi
 fi
 
-# The venv with the pinned peers; re-installed only when bench/requirements.txt changes.
-ensure_bench_venv() {
-  local req="$ROOT/bench/requirements.txt" stamp="$BENCH_VENV/.requirements.sha" want
-  want="$(sha256sum "$req" | cut -d' ' -f1)"
-  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    return
-  fi
-  log "installing bench/requirements.txt into $BENCH_VENV (the AWS connector's wheel is ~360 MB)"
-  local t0; t0=$(date +%s)
-  rm -rf "$BENCH_VENV"
-  python3 -m venv "$BENCH_VENV"
-  "$BENCH_VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
-  echo "$want" >"$stamp"
-  log "venv installed in $(( $(date +%s) - t0 )) s"
-}
-
-# The jar is rebuilt when missing or older than a source it is built from (Scala, the engine, the JNI crate).
-jar_is_stale() {
-  [ ! -f "$JAR" ] && return 0
-  [ -n "$(find jvm/src jvm/pom.xml rust/core/src rust/core/Cargo.toml rust/jni Cargo.lock -newer "$JAR" -print -quit)" ]
-}
-
 ensure_bench_venv
 if [ "$build" = 1 ]; then
-  ensure_store_binary
-  if [ "$rebuild_jar" = 1 ] || jar_is_stale; then
-    log "mvn package (our connector's jar with its native library)"
-    mvn -B -q -f jvm/pom.xml package -DskipTests
-  fi
+  ensure_bench_build "$rebuild_jar"
 fi
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-[ -x "$STORE_BIN" ] || { echo "missing $STORE_BIN (run without --no-build)" >&2; exit 1; }
-[ -f "$JAR" ] || { echo "missing $JAR (run without --no-build)" >&2; exit 1; }
+require_bench_build
 
 log "load average before the matrix: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 cd "$ROOT/bench"

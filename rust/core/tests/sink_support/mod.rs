@@ -194,18 +194,7 @@ impl TestStore {
         if record.is_empty() {
             return None;
         }
-        Some(
-            record
-                .iter()
-                .map(|v| {
-                    let value = match v.value_as_string() {
-                        Some(text) => Value::String(text.to_owned()),
-                        None => Value::from(v.value_as_string_list()),
-                    };
-                    (v.feature_name().unwrap_or_default().to_owned(), value)
-                })
-                .collect(),
-        )
+        Some(record_values(record))
     }
 }
 
@@ -248,22 +237,11 @@ impl TestStore {
                 .records()
                 .iter()
                 .map(|r| {
-                    let values = r
-                        .record()
-                        .iter()
-                        .map(|v| {
-                            let value = match v.value_as_string() {
-                                Some(text) => Value::String(text.to_owned()),
-                                None => Value::from(v.value_as_string_list()),
-                            };
-                            (v.feature_name().unwrap_or_default().to_owned(), value)
-                        })
-                        .collect();
                     (
                         r.record_identifier_value_as_string()
                             .unwrap_or_default()
                             .to_owned(),
-                        values,
+                        record_values(r.record()),
                     )
                 })
                 .collect();
@@ -271,6 +249,20 @@ impl TestStore {
         }
         records
     }
+}
+
+/// A record as feature -> value (a string, or a list of strings).
+fn record_values(record: &[sdk::types::FeatureValue]) -> serde_json::Map<String, Value> {
+    record
+        .iter()
+        .map(|v| {
+            let value = match v.value_as_string() {
+                Some(text) => Value::String(text.to_owned()),
+                None => Value::from(v.value_as_string_list()),
+            };
+            (v.feature_name().unwrap_or_default().to_owned(), value)
+        })
+        .collect()
 }
 
 impl Drop for TestStore {

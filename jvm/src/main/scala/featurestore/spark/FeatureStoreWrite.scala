@@ -209,7 +209,7 @@ private[spark] object StreamTotals {
     val now = System.nanoTime()
     val previous = Option(byQuery.get(queryId))
       .getOrElse(Totals(now - epoch.durationNanos, new Array[Long](epoch.counters.length), Nil))
-    val counters = previous.counters.zip(epoch.counters).map { case (a, b) => a + b }
+    val counters = Summary.accumulate(previous.counters, epoch.counters)
     val totals = Totals(previous.startedNanos, counters, previous.files ++ epoch.failedRecordsFiles)
     byQuery.remove(queryId)
     byQuery.put(queryId, totals)

@@ -56,6 +56,16 @@ object Summary {
     sum
   }
 
+  /**
+   * A stream's counters after one more epoch: counts added, latency levels at their highest, and the adaptive
+   * rate as the latest epoch left it.
+   */
+  def accumulate(sofar: Array[Long], epoch: Array[Long]): Array[Long] =
+    Array.tabulate(Metrics.NativeNames.size) { i =>
+      val (a, b) = (sofar.lift(i).getOrElse(0L), epoch.lift(i).getOrElse(0L))
+      if (i == Metrics.AdaptiveRate) b else if (Metrics.Levels(i)) math.max(a, b) else a + b
+    }
+
   /** One task's counts, for its log line. */
   def counts(counters: Array[Long]): String =
     s"${counters(Metrics.RowsAccepted)} rows accepted, ${Metrics.written(counters)} written, " +

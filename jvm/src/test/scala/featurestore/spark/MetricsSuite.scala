@@ -25,6 +25,13 @@ class MetricsSuite extends AnyFunSuite {
     assert(total(Metrics.RowsAccepted) == 15 && total(Metrics.AdaptiveRate) == 2000 && total(Metrics.LatencyP99Ms) == 9)
   }
 
+  test("a stream's totals add counts over epochs and keep the adaptive rate the latest epoch left") {
+    val sofar = counters(Metrics.RowsAccepted -> 10, Metrics.AdaptiveRate -> 2000, Metrics.LatencyMaxMs -> 40)
+    val epoch = counters(Metrics.RowsAccepted -> 5, Metrics.AdaptiveRate -> 1500, Metrics.LatencyMaxMs -> 30)
+    val total = Summary.accumulate(sofar, epoch)
+    assert(total(Metrics.RowsAccepted) == 15 && total(Metrics.AdaptiveRate) == 1500 && total(Metrics.LatencyMaxMs) == 40)
+  }
+
   test("the summary line says when the service was the limit, and only then") {
     def summary(c: Array[Long]) = Summary("g", c, 2000000000L, dryRun = false, None, Nil)
     val limited = summary(counters(Metrics.RowsAccepted -> 100, Metrics.RowsAcknowledged -> 100,
