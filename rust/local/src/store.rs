@@ -1,6 +1,7 @@
 //! The store: the feature groups (catalog) and, for each, its online and offline tables.
 
 pub mod catalog;
+pub mod index;
 pub mod log;
 pub mod offline;
 pub mod online;

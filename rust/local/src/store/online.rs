@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Error;
+use crate::store::index;
 use crate::store::log::{self, End, FrameBuffer, FrameReader, LogRecord};
 use crate::store::record::{ValidRecord, encode_body};
 
@@ -26,9 +27,8 @@ pub const FLUSH_BYTES: usize = 32 << 20;
 const COMPACT_MIN_BYTES: u64 = 64 << 20;
 const COMPACT_FRAME_BYTES: usize = 8 << 20;
 
-/// Record identifier -> latest record. ahash rather than SipHash: identifiers come from the store's own
-/// users, and hashing showed up at 5% of the write path.
-type Index = hashbrown::HashMap<Box<str>, Entry, ahash::RandomState>;
+/// Record identifier -> latest record.
+type Index = index::Index<Entry>;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -157,9 +157,9 @@ impl OnlineTable {
             };
             let encode = |out: &mut Vec<u8>| encode_body(record, out);
             // One hash and probe per record: the key is only copied when it is new.
-            match state.index.entry_ref(key) {
-                hashbrown::hash_map::EntryRef::Occupied(mut slot) => {
-                    let existing = *slot.get();
+            match state.index.entry(key) {
+                hashbrown::hash_table::Entry::Occupied(mut slot) => {
+                    let existing = slot.get().1;
                     if !existing.expired(now) && existing.event_time > record.event_time {
                         continue;
                     }
@@ -172,9 +172,9 @@ impl OnlineTable {
                             .push_put(key, record.event_time, write.expires_at, encode),
                     );
                     state.live_bytes += u64::from(new.len);
-                    *slot.get_mut() = new;
+                    slot.get_mut().1 = new;
                 }
-                hashbrown::hash_map::EntryRef::Vacant(slot) => {
+                hashbrown::hash_table::Entry::Vacant(slot) => {
                     let new = entry(
                         state
                             .pending
@@ -182,7 +182,7 @@ impl OnlineTable {
                     );
                     state.live_bytes += u64::from(new.len);
                     state.sorted_keys = None;
-                    slot.insert_with_key(key.into(), new);
+                    slot.insert((key.into(), new));
                 }
             }
             applied += 1;
@@ -249,7 +249,7 @@ impl OnlineTable {
             state.live_bytes -= u64::from(entry.len);
         }
         state.index.insert(
-            key.into(),
+            key,
             Entry {
                 offset: state.pending_base + at as u64,
                 len,
@@ -293,7 +293,7 @@ impl OnlineTable {
         let state = &mut *state;
         let index = &state.index;
         let sorted = state.sorted_keys.get_or_insert_with(|| {
-            let mut keys: Vec<Box<str>> = index.keys().cloned().collect();
+            let mut keys: Vec<Box<str>> = index.iter().map(|(key, _)| key.clone()).collect();
             keys.sort_unstable();
             keys
         });
@@ -398,7 +398,7 @@ impl OnlineTable {
         let mut written: u64 = 0;
         let mut frame = FrameBuffer::new();
         let mut moved: Vec<(Box<str>, u64)> = Vec::with_capacity(state.index.len());
-        for (key, entry) in &state.index {
+        for (key, entry) in state.index.iter() {
             let mut bytes = vec![0; entry.len as usize];
             self.file
                 .read_exact_at(&mut bytes, entry.offset)
@@ -505,10 +505,10 @@ fn replay(file: &File, path: &Path) -> Result<Replayed, Error> {
                         expires_at: expires_at.unwrap_or(f64::NAN),
                         soft_deleted: false,
                     };
-                    index.insert(key.into(), entry)
+                    index.insert(key, entry)
                 }
                 LogRecord::SoftDelete { key, event_time } => index.insert(
-                    key.into(),
+                    key,
                     Entry {
                         offset,
                         len: len32,
