@@ -1,19 +1,27 @@
-//! The online store's index (record identifier -> value), split into shards that grow one at a time.
+//! The online store's index (record identifier -> value), split into shards that grow at different times.
 //!
 //! A single hash map of millions of identifiers doubles its table in one step, under the table's lock: at
 //! 3.7 M identifiers that step stopped every request to the store for 4.8 s on one core, a stall no service
-//! shows. Each shard (chosen by the top bits of the identifier's hash) doubles on its own, so one growth step
-//! moves 1/`SHARDS` of the identifiers. The hash is computed once per lookup and shared by shard and table.
+//! shows. Shards of equal shares would all reach their doubling point within a few thousand writes of each
+//! other, which is the same stall in 64 pieces; so shard `i` takes a share of the identifiers proportional to
+//! 2^(i/64), and the shards' doubling points spread evenly over each doubling of the whole index: one growth
+//! step moves about 1/64 of the identifiers, and the next comes 1/64 of a doubling later. The hash is computed
+//! once per lookup and shared by shard choice and table.
 
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
-const SHARD_BITS: u32 = 6;
-const SHARDS: usize = 1 << SHARD_BITS;
+const SHARDS: usize = 64;
+/// The range of the 32 hash bits that choose a shard.
+const SHARD_KEYS: f64 = 4_294_967_296.0;
 
 #[derive(Debug)]
 pub struct Index<V> {
     shards: Vec<HashTable<(Box<str>, V)>>,
+    /// Shard `i` holds the hashes whose bits 24..56 are below `bounds[i]` (and not below `bounds[i - 1]`).
+    /// Those bits, not the top or bottom ones the tables use to place an entry, so that a shard's entries still
+    /// spread over its table.
+    bounds: Vec<u64>,
     /// ahash rather than SipHash: identifiers come from the store's own users, and hashing showed up at 5%
     /// of the write path.
     hasher: ahash::RandomState,
@@ -21,8 +29,19 @@ pub struct Index<V> {
 
 impl<V> Default for Index<V> {
     fn default() -> Self {
+        let weights: Vec<f64> = (0..SHARDS).map(|i| (i as f64 / SHARDS as f64).exp2()).collect();
+        let total: f64 = weights.iter().sum();
+        let mut bounds: Vec<u64> = weights
+            .iter()
+            .scan(0.0, |sum, w| {
+                *sum += w;
+                Some((*sum / total * SHARD_KEYS) as u64)
+            })
+            .collect();
+        bounds[SHARDS - 1] = SHARD_KEYS as u64;
         Self {
             shards: (0..SHARDS).map(|_| HashTable::new()).collect(),
+            bounds,
             hasher: ahash::RandomState::new(),
         }
     }
@@ -37,9 +56,10 @@ struct Place {
 impl<V> Index<V> {
     fn place(&self, key: &str) -> Place {
         let hash = self.hasher.hash_one(key);
+        let bits = (hash >> 24) & 0xFFFF_FFFF;
         Place {
             hash,
-            shard: (hash >> (64 - SHARD_BITS)) as usize,
+            shard: self.bounds.partition_point(|&bound| bound <= bits),
         }
     }
 
@@ -112,6 +132,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_shards_double_at_different_times() {
+        let mut index = Index::default();
+        let capacities = |index: &Index<u32>| -> Vec<usize> { index.shards.iter().map(HashTable::capacity).collect() };
+        let mut before = capacities(&index);
+        // Over one doubling of the whole index, where each shard doubles once, count the shards that grew in
+        // each sixteenth of it: equal shares would have them all grow in the same one.
+        let (from, to) = (200_000u32, 400_000u32);
+        let mut grown_per_slice = vec![0usize; 16];
+        for i in 0..to {
+            index.insert(&format!("id-{i}"), i);
+            let now = capacities(&index);
+            if i >= from {
+                let slice = ((i - from) as usize * 16) / (to - from) as usize;
+                grown_per_slice[slice] += before.iter().zip(&now).filter(|(b, n)| b != n).count();
+            }
+            before = now;
+        }
+        let total: usize = grown_per_slice.iter().sum();
+        assert!(total >= SHARDS / 2, "{grown_per_slice:?}");
+        assert!(grown_per_slice.iter().all(|&n| n <= 12), "{grown_per_slice:?}");
+    }
+
+    #[test]
     fn keys_spread_over_the_shards_and_are_found_updated_and_removed() {
         let mut index = Index::default();
         for i in 0..10_000u32 {
@@ -119,6 +162,8 @@ mod tests {
         }
         assert_eq!(index.len(), 10_000);
         assert!(index.shards.iter().all(|shard| shard.len() > 50), "every shard holds a share");
+        let (first, last) = (index.shards[0].len() as f64, index.shards[SHARDS - 1].len() as f64);
+        assert!((1.6..2.4).contains(&(last / first)), "shares from 1 to ~2: {first} .. {last}");
         assert_eq!(index.insert("id-7", 70), Some(7));
         assert_eq!(index.get("id-7"), Some(&70));
         *index.get_mut("id-8").unwrap() += 1;
