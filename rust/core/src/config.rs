@@ -32,7 +32,7 @@ pub struct WriterConfig {
     /// `TtlDuration` sent with every record; default `null`: the feature group's own TTL (if any) applies.
     pub ttl_duration: Option<TtlDuration>,
     /// Upper bound on requests in flight for this writer; the adaptive limit moves below it on throttling.
-    /// Default 64 (16-64 per core measured best, DESIGN §9).
+    /// Default 64 (16-64 per core measured best, docs/ARCHITECTURE.md §5).
     pub max_in_flight: usize,
     /// A ceiling in records per second. Default `null`: no ceiling. With `writeId`, it is the ceiling of every
     /// writer of that write in this process together (the Spark side sets each executor's share of a job's

@@ -36,7 +36,7 @@ pub struct ResolvedIdentity {
     pub sdk_config: aws_config::SdkConfig,
 }
 
-/// The HTTP client aws-config uses for STS, SSO and IMDS: rustls with ring, never aws-lc (DESIGN §9).
+/// The HTTP client aws-config uses for STS, SSO and IMDS: rustls with ring, never aws-lc (docs/ARCHITECTURE.md §5).
 pub fn aws_config_http_client() -> SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))

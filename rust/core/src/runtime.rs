@@ -1,7 +1,7 @@
 //! The process-wide I/O runtimes: a few current-thread tokio runtimes, each on its own thread, built lazily on
 //! first use and never shut down (the JVM loads this library once per executor).
 //!
-//! Why not one multi-thread runtime: DESIGN §9 measured it at 1.5-1.9x the CPU per record of a current-thread
+//! Why not one multi-thread runtime: it measured at 1.5-1.9x the CPU per record of a current-thread
 //! one, even with a single worker (work stealing and cross-thread wake-ups). Writers are spread over the
 //! runtimes round-robin and each writer stays on its runtime, so its tasks, connection pool and flow control
 //! live on one thread. Callers (the JNI thread) never run on these threads: they hand work over and block on

@@ -2,7 +2,7 @@
 //! problem at once; the encoder builds on the same decisions ([`plan_columns`]), so what the check accepts
 //! is exactly what the encoder can write.
 //!
-//! The decisions (DESIGN §5), per column type and feature type:
+//! The decisions (docs/ARCHITECTURE.md §4), per column type and feature type:
 //!
 //! | Arrow column                          | Integral            | Fractional              | String                                  |
 //! |---------------------------------------|---------------------|-------------------------|-----------------------------------------|

@@ -134,11 +134,6 @@ impl Writer {
         self.engine.take_failed()
     }
 
-    /// Whether `auto` switched to PutRecord because BatchWriteRecord was not permitted.
-    pub fn fell_back_to_put_record(&self) -> bool {
-        self.engine.fell_back_to_put()
-    }
-
     fn check_open(&self) -> Result<()> {
         if self.engine.is_aborted() {
             return Err(Error::Aborted);

@@ -1,4 +1,4 @@
-//! Every value encoding rule, with the exact text sent to the service (DESIGN §5).
+//! Every value encoding rule, with the exact text sent to the service (docs/ARCHITECTURE.md §4).
 // Tests and their helpers may panic on a broken expectation: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

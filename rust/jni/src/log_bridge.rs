@@ -1,8 +1,8 @@
 //! Native log records go to the JVM's logger (log4j on executors), never to stderr.
 //!
 //! A `log::Log` that only queues: records come from any thread (the engine's I/O threads included), and a JNI
-//! call from those threads is not allowed, so the Java side drains the queue itself (after its native calls
-//! and on a timer) and hands each record to slf4j. The queue is bounded: when the JVM does not drain fast
+//! call from those threads is not allowed, so the Java side drains the queue itself (after each of its native
+//! calls) and hands each record to slf4j. The queue is bounded: when the JVM does not drain fast
 //! enough the oldest records are dropped and counted, and the count is reported with the next drain.
 
 use std::collections::VecDeque;

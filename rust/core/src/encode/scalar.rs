@@ -190,7 +190,6 @@ where
             return Err(ValueError::EventTimeOutOfRange);
         }
         // Every integer type up to 64 bits has a magnitude that fits a u64.
-        // Every integer type up to 64 bits has a magnitude that fits a u64.
         Ok(write_integer(out, wide < 0, wide.unsigned_abs() as u64))
     }
 

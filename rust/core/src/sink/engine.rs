@@ -205,11 +205,6 @@ impl Engine {
     pub fn take_failed(&self) -> Vec<FailedRecord> {
         std::mem::take(&mut *self.shared.failed.lock().unwrap_or_else(|p| p.into_inner()))
     }
-
-    /// Whether `auto` switched this writer to PutRecord.
-    pub fn fell_back_to_put(&self) -> bool {
-        self.shared.fell_back_to_put.load(Ordering::Relaxed)
-    }
 }
 
 impl Drop for Engine {

@@ -7,7 +7,7 @@
 //! fsyncs it. A crash loses at most the writes of the frame not yet flushed. Superseded records stay in the log
 //! until the next start compacts it (when less than half of it is live).
 //!
-//! Why not redb (pinned in the workspace)? Measured here on 1.1 KB records, redb cost 6.7 µs of CPU per
+//! Why not an embedded database such as redb? Measured here on 1.1 KB records, redb cost 6.7 µs of CPU per
 //! insert in key order (28 µs in random order) and doubled the file size, against 0.4 µs for appending to a
 //! file: the store has 5 µs per record in total at 200,000 records/s on one core.
 

@@ -77,8 +77,4 @@ public final class Native {
       NativeLog.drain();
     }
   }
-
-  static void drainLog() {
-    NativeLog.drain();
-  }
 }

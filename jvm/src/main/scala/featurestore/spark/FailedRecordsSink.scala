@@ -14,18 +14,13 @@ final class FailedRecordsSink(directory: Option[String], hadoopConf: Serializabl
     extends AutoCloseable {
   private var out: OutputStream = _
   private var file: Option[Path] = None
-  private var records = 0L
 
   /** The file written to, once a failed record arrived (with a directory configured). */
   def path: Option[String] = file.map(_.toString)
 
-  /** Failed records seen, written or (without a directory) dropped. */
-  def recordCount: Long = records
-
-  /** Appends JSON lines (from [[NativeWriter.takeFailed]]); only counts them when no directory is configured. */
+  /** Appends JSON lines (from [[NativeWriter.takeFailed]]); drops them when no directory is configured. */
   def append(jsonLines: Array[Byte]): Unit = {
     if (jsonLines == null || jsonLines.isEmpty) return
-    records += jsonLines.count(_ == '\n')
     directory.foreach { dir =>
       if (out == null) {
         val target = new Path(dir, fileName)

@@ -55,7 +55,7 @@ final class FeatureStoreTable(tableSchema: StructType, properties: Map[String, S
 }
 
 final class FeatureStoreWriteBuilder(info: LogicalWriteInfo) extends WriteBuilder with SupportsTruncate {
-  // Copied into a plain map: Spark's CaseInsensitiveStringMap is not serializable (DESIGN §9).
+  // Copied into a plain map: Spark's CaseInsensitiveStringMap is not serializable (docs/ARCHITECTURE.md §7).
   private val options = WriteOptions.parse(info.options().asCaseSensitiveMap().asScala.toMap)
 
   override def build(): Write = new FeatureStoreWrite(options, info.schema(), info.queryId())
