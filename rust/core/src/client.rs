@@ -10,9 +10,8 @@
 //! belong to the runtime that created them, hence the runtime in the key.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
-use once_cell::sync::Lazy;
 
 use crate::config::{ClientConfig, TransportKind};
 use crate::credentials::{self, CredentialsCache};
@@ -136,7 +135,7 @@ const MAX_CACHED_CLIENTS: usize = 64;
 
 type ClientKey = (usize, ClientConfig);
 
-static CLIENTS: Lazy<Mutex<HashMap<ClientKey, Arc<Client>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+static CLIENTS: LazyLock<Mutex<HashMap<ClientKey, Arc<Client>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The client for `config` on `runtime`, built on first use. Blocks the caller while building.
 pub fn client_for(runtime: &IoRuntime, config: &ClientConfig) -> Result<Arc<Client>> {

@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use once_cell::sync::OnceCell;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use tokio::runtime::Handle;
 
 use crate::error::{Error, Result};
@@ -34,7 +34,9 @@ struct IoRuntimes {
     next: AtomicUsize,
 }
 
-static RUNTIMES: OnceCell<IoRuntimes> = OnceCell::new();
+static RUNTIMES: OnceLock<IoRuntimes> = OnceLock::new();
+/// Held while the runtimes start: a second set of threads would run, unused, for the life of the process.
+static STARTING: Mutex<()> = Mutex::new(());
 
 /// The number of runtimes to start, from the environment variable's value and the core count.
 fn thread_count(env_value: Option<&str>, cores: usize) -> std::result::Result<usize, String> {
@@ -85,7 +87,15 @@ fn start() -> Result<IoRuntimes> {
 }
 
 fn runtimes() -> Result<&'static IoRuntimes> {
-    RUNTIMES.get_or_try_init(start)
+    if let Some(all) = RUNTIMES.get() {
+        return Ok(all);
+    }
+    let _one_at_a_time = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(all) = RUNTIMES.get() {
+        return Ok(all);
+    }
+    let started = start()?;
+    Ok(RUNTIMES.get_or_init(|| started))
 }
 
 /// The runtime for the next writer (round-robin).

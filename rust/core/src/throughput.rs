@@ -22,10 +22,9 @@
 //! lock that writers on several I/O threads share.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use once_cell::sync::Lazy;
 
 use crate::rate::Pacer;
 
@@ -509,8 +508,8 @@ const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 /// (runtime endpoint, feature group name).
 type ControllerKey = (String, String);
 
-static CONTROLLERS: Lazy<Mutex<HashMap<ControllerKey, Arc<Throughput>>>> =
-    Lazy::new(|| Mutex::new(HashMap::new()));
+static CONTROLLERS: LazyLock<Mutex<HashMap<ControllerKey, Arc<Throughput>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The controller of `feature_group` (a name or an ARN) at `endpoint`, shared by every writer of this process
 /// sending there. It outlives its writers (a streaming query's next micro-batch starts at the rate learned).

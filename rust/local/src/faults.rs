@@ -84,7 +84,7 @@ impl FaultInjector {
             return None;
         }
         let jitter = if faults.latency_jitter_ms > 0 {
-            rand::random_range(0..=faults.latency_jitter_ms)
+            fastrand::u64(0..=faults.latency_jitter_ms)
         } else {
             0
         };
@@ -226,7 +226,7 @@ fn throttled(message: &str) -> ServiceError {
 }
 
 fn chance(probability: f64) -> bool {
-    probability > 0.0 && (probability >= 1.0 || rand::random::<f64>() < probability)
+    probability > 0.0 && (probability >= 1.0 || fastrand::f64() < probability)
 }
 
 /// The records-per-second budgets in force: the store's, and one per capped feature group, by lower-cased name

@@ -14,7 +14,7 @@ pub const AMZ_JSON_1_1: &str = "application/x-amz-json-1.1";
 
 /// A random request id in the UUID layout AWS uses; SDKs surface it in errors and logs.
 pub fn request_id() -> String {
-    let bits: u128 = rand::random();
+    let bits: u128 = fastrand::u128(..);
     let hex = format!("{bits:032x}");
     format!(
         "{}-{}-{}-{}-{}",

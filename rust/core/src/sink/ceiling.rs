@@ -6,13 +6,12 @@
 //! as long as a writer does.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
-use once_cell::sync::Lazy;
 
 use crate::rate::Pacer;
 
-static CEILINGS: Lazy<Mutex<HashMap<String, Weak<Pacer>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+static CEILINGS: LazyLock<Mutex<HashMap<String, Weak<Pacer>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The ceiling of a writer: shared with the other writers of `write_id` in this process (the first one sets the
 /// rate, later ones find it), or its own without a write id.

@@ -216,7 +216,7 @@ pub fn batch_write_record(app: &App, body: &[u8]) -> Result<Vec<u8>, ServiceErro
         .faults
         .unprocessed_entry_probability(Operation::BatchWriteRecord);
     for (entry, slot) in entries.iter().zip(std::mem::take(&mut touched.slots)) {
-        if unprocessed_share > 0.0 && rand::random::<f64>() < unprocessed_share {
+        if unprocessed_share > 0.0 && fastrand::f64() < unprocessed_share {
             unprocessed.push(entry);
             continue;
         }

@@ -22,7 +22,6 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use rand::Rng;
 
 use crate::config::OfflineCompression;
 use crate::error::Error;
@@ -305,11 +304,7 @@ fn file_name(now_millis: i64) -> String {
     let (year, month, day, hour) = event_time::civil_hour(seconds.div_euclid(3600));
     let minute = seconds.rem_euclid(3600) / 60;
     let second = seconds.rem_euclid(60);
-    let suffix: String = rand::rng()
-        .sample_iter(rand::distr::Alphanumeric)
-        .take(16)
-        .map(char::from)
-        .collect();
+    let suffix: String = std::iter::repeat_with(fastrand::alphanumeric).take(16).collect();
     format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z_{suffix}.parquet")
 }
 
