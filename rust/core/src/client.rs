@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-
 use crate::config::{ClientConfig, TransportKind};
 use crate::credentials::{self, CredentialsCache};
 use crate::error::Result;
@@ -135,7 +134,8 @@ const MAX_CACHED_CLIENTS: usize = 64;
 
 type ClientKey = (usize, ClientConfig);
 
-static CLIENTS: LazyLock<Mutex<HashMap<ClientKey, Arc<Client>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static CLIENTS: LazyLock<Mutex<HashMap<ClientKey, Arc<Client>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The client for `config` on `runtime`, built on first use. Blocks the caller while building.
 pub fn client_for(runtime: &IoRuntime, config: &ClientConfig) -> Result<Arc<Client>> {

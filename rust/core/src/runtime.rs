@@ -1,8 +1,8 @@
 //! The process-wide I/O runtimes: a few current-thread tokio runtimes, each on its own thread, built lazily on
 //! first use and never shut down (the JVM loads this library once per executor).
 //!
-//! Why not one multi-thread runtime: it measured at 1.5-1.9x the CPU per record of a current-thread
-//! one, even with a single worker (work stealing and cross-thread wake-ups). Writers are spread over the
+//! Why not one multi-thread runtime: it measured at 1.5-1.9x the CPU per record of a current-thread one, even
+//! with a single worker (work stealing and cross-thread wake-ups). Writers are spread over the
 //! runtimes round-robin and each writer stays on its runtime, so its tasks, connection pool and flow control
 //! live on one thread. Callers (the JNI thread) never run on these threads: they hand work over and block on
 //! channels; nothing here calls back into the caller.
@@ -13,8 +13,8 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
 use std::sync::{Mutex, OnceLock, PoisonError};
+
 use tokio::runtime::Handle;
 
 use crate::error::{Error, Result};

@@ -1,8 +1,9 @@
 //! AWS Signature Version 4 for the lean transport, with the signing key cached per (day, credentials).
 //!
 //! `aws-sigv4`'s one-call `sign()` re-derives the signing key (four HMACs) on every request, most of its cost
-//! (~5.75 µs of its 6.5 µs for a 1 KB body, measured on the prototype). The key depends only on the date, region, service and secret, so this module derives it with
-//! the crate's `generate_signing_key` once per day and computes each signature with its `calculate_signature`.
+//! (~5.75 µs of its 6.5 µs for a 1 KB body, measured on the prototype). The key depends only on the date, region,
+//! service and secret, so this module derives it with the crate's `generate_signing_key` once per day and computes
+//! each signature with its `calculate_signature`.
 //! What remains here is formatting: the canonical request and the string to sign, for the few fixed headers our
 //! requests carry. A unit test checks the result against the crate's own `sign()` for the same requests.
 

@@ -25,7 +25,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-
 use crate::rate::Pacer;
 
 /// Multiplicative decrease for a small excess (CUBIC's and the AWS SDKs' adaptive mode use 0.7; a smaller cut

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 
-
 use crate::rate::Pacer;
 
 static CEILINGS: LazyLock<Mutex<HashMap<String, Weak<Pacer>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));

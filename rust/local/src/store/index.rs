@@ -123,7 +123,9 @@ impl<V> Index<V> {
 
     /// Every (identifier, value), in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&Box<str>, &V)> {
-        self.shards.iter().flat_map(|shard| shard.iter().map(|(k, v)| (k, v)))
+        self.shards
+            .iter()
+            .flat_map(|shard| shard.iter().map(|(k, v)| (k, v)))
     }
 }
 
@@ -134,7 +136,8 @@ mod tests {
     #[test]
     fn the_shards_double_at_different_times() {
         let mut index = Index::default();
-        let capacities = |index: &Index<u32>| -> Vec<usize> { index.shards.iter().map(HashTable::capacity).collect() };
+        let capacities =
+            |index: &Index<u32>| -> Vec<usize> { index.shards.iter().map(HashTable::capacity).collect() };
         let mut before = capacities(&index);
         // Over one doubling of the whole index, where each shard doubles once, count the shards that grew in
         // each sixteenth of it: equal shares would have them all grow in the same one.
@@ -161,9 +164,18 @@ mod tests {
             assert_eq!(index.insert(&format!("id-{i}"), i), None);
         }
         assert_eq!(index.len(), 10_000);
-        assert!(index.shards.iter().all(|shard| shard.len() > 50), "every shard holds a share");
-        let (first, last) = (index.shards[0].len() as f64, index.shards[SHARDS - 1].len() as f64);
-        assert!((1.6..2.4).contains(&(last / first)), "shares from 1 to ~2: {first} .. {last}");
+        assert!(
+            index.shards.iter().all(|shard| shard.len() > 50),
+            "every shard holds a share"
+        );
+        let (first, last) = (
+            index.shards[0].len() as f64,
+            index.shards[SHARDS - 1].len() as f64,
+        );
+        assert!(
+            (1.6..2.4).contains(&(last / first)),
+            "shares from 1 to ~2: {first} .. {last}"
+        );
         assert_eq!(index.insert("id-7", 70), Some(7));
         assert_eq!(index.get("id-7"), Some(&70));
         *index.get_mut("id-8").unwrap() += 1;
