@@ -81,6 +81,9 @@ pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Resul
                     error
                 }
                 Err(SendError::Credentials(error)) => return Err(error),
+                Err(SendError::Unsendable(message)) => {
+                    return Err(Error::Internal(format!("{OPERATION}: {message}")));
+                }
                 Err(SendError::NoAnswer(message)) => Error::Transport {
                     operation: OPERATION,
                     message,

@@ -5,7 +5,7 @@ use std::fmt;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The writer or client configuration is invalid; every problem is listed.
     #[error("invalid configuration: {}", .0.join("; "))]

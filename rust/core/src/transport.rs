@@ -134,8 +134,10 @@ pub struct HttpAnswer {
 pub enum SendError {
     /// Timeout, connection refused or reset, TLS failure: worth retrying.
     NoAnswer(String),
-    /// Credentials could not be resolved: retrying does not help.
+    /// Credentials could not be resolved, or cannot be carried by a request: retrying does not help.
     Credentials(Error),
+    /// The request could not be built (a bug): retrying does not help either.
+    Unsendable(String),
 }
 
 const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
@@ -145,7 +147,7 @@ const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
 /// A header value that takes the string over instead of copying it.
 fn header_value(text: String) -> std::result::Result<HeaderValue, SendError> {
     HeaderValue::from_maybe_shared(Bytes::from(text))
-        .map_err(|_| SendError::NoAnswer("a signed header is not a valid header value".into()))
+        .map_err(|_| SendError::Unsendable("a signed header is not a valid header value".into()))
 }
 
 /// Signed requests to one endpoint: the lean path's sender, shared by the runtime writes and the control plane.
@@ -211,7 +213,13 @@ impl SignedHttp {
             .header(X_AMZ_DATE, header_value(signed.amz_date)?)
             .header(header::AUTHORIZATION, header_value(signed.authorization)?);
         if let Some(token) = signed.security_token {
-            let mut value = header_value(token)?;
+            let mut value = HeaderValue::from_maybe_shared(Bytes::from(token)).map_err(|_| {
+                SendError::Credentials(Error::Credentials(
+                    "the session token cannot be sent: it holds a control character or a non-ASCII byte \
+                     (a stray newline where it was set?)"
+                        .into(),
+                ))
+            })?;
             value.set_sensitive(true);
             builder = builder.header(X_AMZ_SECURITY_TOKEN, value);
         }
@@ -220,7 +228,7 @@ impl SignedHttp {
         }
         let request = builder
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| SendError::NoAnswer(format!("cannot build the request: {e}")))?;
+            .map_err(|e| SendError::Unsendable(format!("cannot build the request: {e}")))?;
         match tokio::time::timeout(self.timeout, self.http.send(request)).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(message)) => Err(SendError::NoAnswer(message)),
@@ -271,6 +279,8 @@ pub enum WriteOutcome {
     },
     /// No usable answer (timeout, connection error, unreadable response): the records' fate is unknown.
     NoAnswer { message: String },
+    /// The request could not be built: nothing was sent.
+    Unsendable { message: String },
     /// No credentials to sign with.
     Credentials(Error),
 }
@@ -356,6 +366,7 @@ fn outcome_of(
         }
         Err(SendError::NoAnswer(message)) => WriteOutcome::NoAnswer { message },
         Err(SendError::Credentials(error)) => WriteOutcome::Credentials(error),
+        Err(SendError::Unsendable(message)) => WriteOutcome::Unsendable { message },
     }
 }
 

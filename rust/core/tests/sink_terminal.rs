@@ -5,7 +5,7 @@
 mod sink_support;
 
 use featurestore_core::Error;
-use featurestore_core::config::Api;
+use featurestore_core::config::{Api, TransportKind};
 use featurestore_core::metrics::index;
 use featurestore_core::model::FeatureType;
 use featurestore_core::record::FailureOrigin;
@@ -132,4 +132,33 @@ fn a_missing_feature_group_fails_the_rows_and_with_batch_write_record_the_writer
             );
         }
     }
+}
+
+#[test]
+fn a_session_token_no_request_can_carry_fails_every_row_at_once_instead_of_retrying_until_the_deadline() {
+    let store = TestStore::start();
+    // The lean transport, the one the connector ships with. (The SDK transport, which no option selects yet,
+    // reports the SDK's signing failure as a dispatch failure and retries it.)
+    let transport = TransportKind::Lean;
+    let group = "token-lean";
+    let model = store.create_group(group);
+    let mut config = store.writer_config(group, transport);
+    // A newline where the token was pasted: no HTTP header can carry it.
+    config.client.session_token = Some("token-with\na-newline".into());
+    let mut writer = Writer::open(config, model).unwrap();
+    writer.write_batch(&batch(0, 30)).unwrap();
+    let flushed = writer.flush();
+    let m = writer.metrics();
+    let failed = writer.take_failed();
+    let error = flushed.expect_err(&format!("{m:?} {:?}", failed.first()));
+    assert!(matches!(error, Error::Credentials(_)), "{error}");
+    assert_accounted(&m, 30);
+    assert_eq!(m[index::ROWS_FAILED], 30, "{error}");
+    assert_eq!(m[index::ROWS_RETRIED], 0, "not retried: {m:?}");
+    assert!(
+        failed.iter().all(|f| f.reason.origin == FailureOrigin::Client && f.reason.code == "Credentials"),
+        "{:?}",
+        failed.first()
+    );
+    assert_eq!(store.get_record(group, "id-0"), None);
 }

@@ -193,8 +193,7 @@ impl Engine {
             .fatal
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(copy_error)
+            .clone()
     }
 
     pub fn metrics(&self) -> [i64; METRIC_COUNT] {
@@ -211,29 +210,6 @@ impl Drop for Engine {
     /// A writer dropped without `flush()` or `abort()` stops its I/O at once (nothing waits for the answers).
     fn drop(&mut self) {
         self.shared.aborted.send_replace(true);
-    }
-}
-
-/// Latched errors are returned on every later call; `Error` is not `Clone`, so the kinds latched are copied.
-fn copy_error(error: &Error) -> Error {
-    match error {
-        Error::Service {
-            operation,
-            code,
-            status,
-            message,
-        } => Error::Service {
-            operation,
-            code: code.clone(),
-            status: *status,
-            message: message.clone(),
-        },
-        Error::Credentials(message) => Error::Credentials(message.clone()),
-        Error::Transport { operation, message } => Error::Transport {
-            operation,
-            message: message.clone(),
-        },
-        other => Error::Internal(other.to_string()),
     }
 }
 
@@ -695,6 +671,11 @@ fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdic
             let why = reason(FailureOrigin::Client, "Credentials", error.to_string());
             settle_failed(shared, batch, &call.indexes, &why);
             latch_fatal(shared, error);
+        }
+        WriteOutcome::Unsendable { message } => {
+            let why = reason(FailureOrigin::Client, "InvalidRequest", message.clone());
+            settle_failed(shared, batch, &call.indexes, &why);
+            latch_fatal(shared, Error::Internal(format!("{operation}: {message}")));
         }
     }
     verdict
