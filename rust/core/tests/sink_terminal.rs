@@ -156,7 +156,9 @@ fn a_session_token_no_request_can_carry_fails_every_row_at_once_instead_of_retry
     assert_eq!(m[index::ROWS_FAILED], 30, "{error}");
     assert_eq!(m[index::ROWS_RETRIED], 0, "not retried: {m:?}");
     assert!(
-        failed.iter().all(|f| f.reason.origin == FailureOrigin::Client && f.reason.code == "Credentials"),
+        failed
+            .iter()
+            .all(|f| f.reason.origin == FailureOrigin::Client && f.reason.code == "Credentials"),
         "{:?}",
         failed.first()
     );
