@@ -144,10 +144,16 @@ const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
 const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
 
-/// A header value that takes the string over instead of copying it.
-fn header_value(text: String) -> std::result::Result<HeaderValue, SendError> {
-    HeaderValue::from_maybe_shared(Bytes::from(text))
-        .map_err(|_| SendError::Unsendable("a signed header is not a valid header value".into()))
+/// A header value that takes the string over instead of copying it; `unfit` says why when no header can carry it.
+fn header_value(
+    text: String,
+    unfit: impl FnOnce() -> SendError,
+) -> std::result::Result<HeaderValue, SendError> {
+    HeaderValue::from_maybe_shared(Bytes::from(text)).map_err(|_| unfit())
+}
+
+fn unfit_signature() -> SendError {
+    SendError::Unsendable("a signed header is not a valid header value".into())
 }
 
 /// Signed requests to one endpoint: the lean path's sender, shared by the runtime writes and the control plane.
@@ -210,10 +216,13 @@ impl SignedHttp {
             .uri(uri)
             .header(header::HOST, &self.endpoint.authority)
             .header(header::CONTENT_TYPE, content_type)
-            .header(X_AMZ_DATE, header_value(signed.amz_date)?)
-            .header(header::AUTHORIZATION, header_value(signed.authorization)?);
+            .header(X_AMZ_DATE, header_value(signed.amz_date, unfit_signature)?)
+            .header(
+                header::AUTHORIZATION,
+                header_value(signed.authorization, unfit_signature)?,
+            );
         if let Some(token) = signed.security_token {
-            let mut value = HeaderValue::from_maybe_shared(Bytes::from(token)).map_err(|_| {
+            let mut value = header_value(token, || {
                 SendError::Credentials(Error::Credentials(
                     "the session token cannot be sent: it holds a control character or a non-ASCII byte \
                      (a stray newline where it was set?)"

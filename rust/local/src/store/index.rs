@@ -101,10 +101,10 @@ impl<V> Index<V> {
 
     pub fn remove(&mut self, key: &str) -> Option<V> {
         let Place { hash, shard } = self.place(key);
-        match self.shards[shard].find_entry(hash, |(k, _)| k.as_ref() == key) {
-            Ok(slot) => Some(slot.remove().0.1),
-            Err(_) => None,
-        }
+        let slot = self.shards[shard]
+            .find_entry(hash, |(k, _)| k.as_ref() == key)
+            .ok()?;
+        Some(slot.remove().0.1)
     }
 
     pub fn len(&self) -> usize {
