@@ -23,13 +23,21 @@ pub const RUNTIME_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_SAGEMAKER_FEATURESTORE_
 pub const CONTROL_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_SAGEMAKER";
 pub const GLOBAL_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
 
-/// The runtime endpoint URL for `region`; `env` reads an environment variable.
+/// The runtime endpoint URL set by the configuration or the environment, if any; `env` reads a variable.
+pub fn runtime_endpoint_override(
+    config: &ClientConfig,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    endpoint_url(config.runtime_endpoint.as_deref(), RUNTIME_ENDPOINT_ENV, &env)
+}
+
+/// The runtime endpoint URL for `region`.
 pub fn runtime_endpoint_url(
     config: &ClientConfig,
     region: &str,
     env: impl Fn(&str) -> Option<String>,
 ) -> String {
-    endpoint_url(config.runtime_endpoint.as_deref(), RUNTIME_ENDPOINT_ENV, &env).unwrap_or_else(|| {
+    runtime_endpoint_override(config, env).unwrap_or_else(|| {
         format!(
             "https://featurestore-runtime.sagemaker.{region}.{}",
             dns_suffix(region)
@@ -112,9 +120,10 @@ impl Client {
                 Arc::clone(&signer),
                 Arc::clone(&credentials),
             )?)),
+            // Without an endpoint set, the SDK resolves its own (FIPS and dual-stack variants included).
             TransportKind::Sdk => Transport::Sdk(SdkWriter::new(
                 &identity.sdk_config,
-                &runtime_endpoint,
+                runtime_endpoint_override(&config, process_env).map(|_| &runtime_endpoint),
                 &config,
                 Arc::clone(&credentials),
             )),

@@ -1,59 +1,60 @@
-//! The writer's configuration: one JSON blob that crosses the JNI boundary once per writer.
+//! The writer's configuration, built from the options a user gave (see [`crate::options`], where each option's
+//! name, default and rule are written once). The JVM sends one JSON envelope per writer: the options as text,
+//! and the two values the Spark side computes (the write's id and this executor's share of its ceiling).
 //!
-//! Parsing is strict and complete: every unknown key and every invalid value is reported in one
-//! [`Error::InvalidConfig`], so a job fails once with the whole list instead of once per fix. A key given as
-//! `null` means "use the default" (the Spark side serializes unset options that way). Defaults are documented on
-//! each field and are the `Default` impls below, the only place they are written.
+//! Checking is strict and complete: every unknown option, invalid value and contradiction is reported in one
+//! [`Error::InvalidConfig`], so a job fails once with the whole list instead of once per fix.
 
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ConfigProblem, Error, Result};
+use crate::options::{self, Options, Parsed};
 
 /// The most entries one BatchWriteRecord call takes (botocore: `BatchWriteRecordEntries.max`).
 pub const MAX_BATCH_ENTRIES: usize = 25;
 
-/// Everything one `Writer` needs besides the feature group's definitions.
+/// Everything one `Writer` needs besides the feature group's definitions. Each field says which option sets
+/// it; the option's default and rule are in [`crate::options`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriterConfig {
-    /// Name or ARN of the feature group written to. Required.
+    /// `featureGroupName`: name or ARN of the feature group written to.
     pub feature_group: String,
     /// Region, endpoints, credentials, timeouts and pool size.
     pub client: ClientConfig,
-    /// Which write API to use. Default `auto`: BatchWriteRecord, falling back to PutRecord for the rest of the
-    /// writer when BatchWriteRecord is not permitted.
+    /// `api`: `Auto` is BatchWriteRecord, falling back to PutRecord for the rest of the writer when
+    /// BatchWriteRecord is not permitted.
     pub api: Api,
-    /// Records per BatchWriteRecord call, 1..=25. Default 25.
+    /// `recordsPerRequest`: records per BatchWriteRecord call.
     pub batch_size: usize,
-    /// `TargetStores` sent with every record; default `null`: every store the feature group has.
+    /// `targetStores`, sent with every record; `None`: every store the feature group has.
     pub target_stores: Option<Vec<TargetStore>>,
-    /// `TtlDuration` sent with every record; default `null`: the feature group's own TTL (if any) applies.
+    /// `ttlDuration`, sent with every record; `None`: the feature group's own TTL (if any) applies.
     pub ttl_duration: Option<TtlDuration>,
-    /// Upper bound on requests in flight for this writer; the adaptive limit moves below it on throttling.
-    /// Default 64 (16-64 per core measured best, docs/ARCHITECTURE.md §5).
+    /// `maxInFlight`: upper bound on requests in flight for this writer.
     pub max_in_flight: usize,
-    /// A ceiling in records per second. Default `null`: no ceiling. With `writeId`, it is the ceiling of every
-    /// writer of that write in this process together (the Spark side sets each executor's share of a job's
-    /// ceiling, and moves it while the job runs); without, it is this writer's own.
+    /// A ceiling in records per second; `None`: no ceiling. With `write_id`, it is the ceiling of every writer of
+    /// that write in this process together (the Spark side sets each executor's share of the job's
+    /// `maxRecordsPerSecond`, and moves it while the job runs); without, it is this writer's own.
     pub max_records_per_second: Option<f64>,
     /// The write (Spark job or streaming epoch) this writer belongs to: writers of one write in a process share
-    /// one `maxRecordsPerSecond` ceiling, which `sink::ceiling::set_write_ceiling` changes. Default `null`.
+    /// one ceiling, which `sink::ceiling::set_write_ceiling` changes. Set by the Spark side, not an option.
     pub write_id: Option<String>,
-    /// Adapt the send rate to the service's throttling, with one controller per process for each (endpoint,
-    /// feature group) shared by every writer there (see `throughput`). Default true.
+    /// `adaptiveRate`: one controller per process for each (endpoint, feature group), shared by every writer
+    /// there (see `throughput`).
     pub adaptive_rate: bool,
-    /// Records queued or in flight before `write` blocks the caller. Default 16384.
+    /// `maxQueuedRecords`: records queued or in flight before `write` blocks the caller.
     pub max_queued_records: usize,
-    /// Encoded bytes queued or in flight before `write` blocks the caller. Default 64 MiB.
+    /// `maxQueuedBytes`: encoded bytes queued or in flight before `write` blocks the caller.
     pub max_queued_bytes: usize,
     /// Backoff and bounds for retryable errors.
     pub retry: RetryConfig,
-    /// Input columns that are not features are ignored instead of failing the schema check. Default false.
+    /// `ignoreUnknownColumns`: input columns that are not features are ignored by the schema check.
     pub ignore_unknown_columns: bool,
-    /// Validate and encode every row but send nothing; rows that encode count as acknowledged (and as
-    /// `rowsDryRun` in the metrics). Default false.
+    /// `dryRun`: validate and encode every row but send nothing; rows that encode count as acknowledged (and as
+    /// `rowsDryRun` in the metrics).
     pub dry_run: bool,
 }
 
@@ -61,37 +62,33 @@ pub struct WriterConfig {
 /// thread (see `client`), so this type is a cache key: it must stay `Eq + Hash`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ClientConfig {
-    /// Region; default `null`: the standard chain (`AWS_REGION`, `AWS_DEFAULT_REGION`, profile, IMDS).
+    /// `region`; `None`: the standard chain (`AWS_REGION`, `AWS_DEFAULT_REGION`, profile, IMDS).
     pub region: Option<String>,
-    /// Feature Store runtime endpoint; default `null`: `AWS_ENDPOINT_URL_SAGEMAKER_FEATURESTORE_RUNTIME`, else
-    /// `AWS_ENDPOINT_URL`, else `https://featurestore-runtime.sagemaker.<region>.amazonaws.com`.
+    /// `runtimeEndpoint`; `None`: see `client::runtime_endpoint_url`.
     pub runtime_endpoint: Option<String>,
-    /// SageMaker control-plane endpoint (DescribeFeatureGroup); default `null`: `AWS_ENDPOINT_URL_SAGEMAKER`,
-    /// else `AWS_ENDPOINT_URL`, else `https://api.sagemaker.<region>.amazonaws.com`.
+    /// `controlEndpoint` (DescribeFeatureGroup); `None`: see `client::control_endpoint_url`.
     pub control_endpoint: Option<String>,
-    /// Named profile of the shared config files; default `null`: the default chain (which honours `AWS_PROFILE`).
+    /// `profile` of the shared config files; `None`: the default chain (which honours `AWS_PROFILE`).
     pub profile: Option<String>,
-    /// Role to assume (STS AssumeRole) with the credentials found otherwise; default `null`.
+    /// `assumeRoleArn`: role to assume (STS AssumeRole) with the credentials found otherwise.
     pub assume_role_arn: Option<String>,
-    /// Session name for the assumed role; default `null`: `featurestore-spark`.
+    /// `assumeRoleSessionName`; `None`: `featurestore-spark`.
     pub assume_role_session_name: Option<String>,
-    /// Static credentials (tests, local store); both keys or neither. Default `null`.
+    /// `accessKeyId`, `secretAccessKey`, `sessionToken`: static credentials (tests, local store).
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub session_token: Option<String>,
-    /// TCP (and TLS) connect timeout. Default 3000 ms.
+    /// `connectTimeoutMs`: TCP (and TLS) connect timeout.
     pub connect_timeout_ms: u64,
-    /// Whole-call timeout, from sending the request to reading the whole response. Default 30000 ms.
+    /// `requestTimeoutMs`: whole-call timeout, from sending the request to reading the whole response.
     pub request_timeout_ms: u64,
-    /// Connections kept open per endpoint. Default 256.
+    /// `maxConnections`: connections kept open per endpoint.
     pub max_connections: usize,
-    /// How requests are built and sent. Default `lean`; `sdk` sends through the generated AWS SDK client
-    /// instead (a reference implementation, measured side by side by the `ingest` bench).
+    /// `transport`: how write calls are built and sent.
     pub transport: TransportKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransportKind {
     /// Bodies spliced from encoded records, SigV4 with a cached key, hyper.
     Lean,
@@ -121,15 +118,14 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Api {
-    #[serde(rename = "auto")]
     Auto,
     BatchWriteRecord,
     PutRecord,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum TargetStore {
     OnlineStore,
     OfflineStore,
@@ -145,14 +141,13 @@ impl TargetStore {
 }
 
 /// The service's `TtlDuration`: the record expires `value` `unit`s after its event time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct TtlDuration {
     pub unit: TtlUnit,
     pub value: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum TtlUnit {
     Seconds,
     Minutes,
@@ -176,47 +171,37 @@ impl TtlUnit {
 /// Exponential backoff with full jitter, bounded in time and, optionally, in attempts (see `retry`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RetryConfig {
-    /// Attempts per record, the first included (1 = never retry). Default `null`: no limit, only the time bound.
+    /// `retryMaxAttempts`: attempts per record, the first included; `None`: only the time bound.
     pub max_attempts: Option<u32>,
-    /// A record is not retried once this long has passed since its first attempt: its delivery deadline. Default
-    /// 600000 ms, so that an endpoint outage of a few minutes (a failover, a deployment) is ridden out with the
-    /// backoff at its 20 s ceiling, while a dead endpoint still fails the job within ten minutes.
+    /// `retryMaxElapsedMs`: a record is not retried once this long has passed since its first attempt.
     pub max_elapsed_ms: u64,
-    /// Backoff before retry n is uniform in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))]. Default 50 ms.
+    /// `retryBaseDelayMs`: backoff before retry n is uniform in [0, min(max, base * 2^(n-1))].
     pub base_delay_ms: u64,
-    /// Default 20000 ms.
+    /// `retryMaxDelayMs`.
     pub max_delay_ms: u64,
 }
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        Self {
-            region: None,
-            runtime_endpoint: None,
-            control_endpoint: None,
-            profile: None,
-            assume_role_arn: None,
-            assume_role_session_name: None,
-            access_key_id: None,
-            secret_access_key: None,
-            session_token: None,
-            connect_timeout_ms: 3_000,
-            request_timeout_ms: 30_000,
-            max_connections: 256,
-            transport: TransportKind::Lean,
-        }
+        Self::from_options(&Options::defaults())
     }
 }
 
 impl Default for RetryConfig {
     fn default() -> Self {
-        Self {
-            max_attempts: None,
-            max_elapsed_ms: 600_000,
-            base_delay_ms: 50,
-            max_delay_ms: 20_000,
-        }
+        Self::from_options(&Options::defaults())
     }
+}
+
+/// What the JVM sends to open a writer or describe its group.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Envelope {
+    /// Option name (any case) → the text the user gave.
+    options: BTreeMap<String, String>,
+    write_id: Option<String>,
+    /// This executor's share of the job's `maxRecordsPerSecond`, in place of the option's value.
+    records_per_second: Option<f64>,
 }
 
 impl WriterConfig {
@@ -224,121 +209,234 @@ impl WriterConfig {
     pub fn new(feature_group: impl Into<String>) -> Self {
         Self {
             feature_group: feature_group.into(),
-            client: ClientConfig::default(),
-            api: Api::Auto,
-            batch_size: MAX_BATCH_ENTRIES,
-            target_stores: None,
-            ttl_duration: None,
-            max_in_flight: 64,
-            max_records_per_second: None,
+            ..Self::from_options(&Options::defaults())
+        }
+    }
+
+    /// The configuration the options stand for (defaults where not given).
+    pub fn from_options(options: &Options) -> Self {
+        use options::*;
+        Self {
+            feature_group: options.text(&FEATURE_GROUP_NAME).unwrap_or_default(),
+            client: ClientConfig::from_options(options),
+            api: match options.text(&API).as_deref() {
+                Some("BatchWriteRecord") => Api::BatchWriteRecord,
+                Some("PutRecord") => Api::PutRecord,
+                _ => Api::Auto,
+            },
+            batch_size: whole(options, &RECORDS_PER_REQUEST),
+            target_stores: options.stores(&TARGET_STORES),
+            ttl_duration: options.ttl(&TTL_DURATION),
+            max_in_flight: whole(options, &MAX_IN_FLIGHT),
+            max_records_per_second: options.number(&MAX_RECORDS_PER_SECOND),
             write_id: None,
-            adaptive_rate: true,
-            max_queued_records: 16_384,
-            max_queued_bytes: 64 << 20,
-            retry: RetryConfig::default(),
-            ignore_unknown_columns: false,
-            dry_run: false,
+            adaptive_rate: options.flag(&ADAPTIVE_RATE),
+            max_queued_records: whole(options, &MAX_QUEUED_RECORDS),
+            max_queued_bytes: whole(options, &MAX_QUEUED_BYTES),
+            retry: RetryConfig::from_options(options),
+            ignore_unknown_columns: options.flag(&IGNORE_UNKNOWN_COLUMNS),
+            dry_run: options.flag(&DRY_RUN),
         }
     }
 
-    /// Parses the JSON blob the Spark side sends. Strict: unknown keys and invalid values are errors, all
-    /// reported at once.
+    /// Checks `given` (option name in any case → text) as a whole: each value, then their combinations. What
+    /// the driver calls before a job starts.
+    pub fn check<'a>(given: impl IntoIterator<Item = (&'a str, &'a str)>) -> Parsed {
+        let mut parsed = options::parse(given);
+        let config = WriterConfig::from_options(&parsed.values);
+        add_combination_problems(&config, &mut parsed.problems);
+        parsed
+    }
+
+    /// [`Self::check`] for the JVM: a JSON object of option texts in, the [`Parsed`] outcome as JSON out.
+    pub fn check_json(options_json: &str) -> Result<String> {
+        let given: BTreeMap<String, String> = serde_json::from_str(options_json)
+            .map_err(|e| Error::Internal(format!("options are not a JSON object of texts: {e}")))?;
+        let parsed = Self::check(given.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        serde_json::to_string(&parsed).map_err(|e| Error::Internal(format!("cannot render options: {e}")))
+    }
+
+    /// Parses the JVM's envelope: `{"options": {...}, "writeId": ..., "recordsPerSecond": ...}`.
     pub fn from_json(json: &str) -> Result<WriterConfig> {
-        let value: Value = serde_json::from_str(json)
-            .map_err(|e| Error::InvalidConfig(vec![format!("not valid JSON: {e}")]))?;
-        let mut problems = Vec::new();
-        let config = parse_writer(value, &mut problems);
-        match config {
-            Some(config) if problems.is_empty() => {
-                config.validate(&mut problems);
-                if problems.is_empty() {
-                    Ok(config)
-                } else {
-                    Err(Error::InvalidConfig(problems))
-                }
-            }
-            _ => Err(Error::InvalidConfig(problems)),
+        // serde's message would quote values, secrets among them: only where it went wrong is said.
+        let envelope: Envelope = serde_json::from_str(json).map_err(|e| {
+            Error::InvalidConfig(vec![ConfigProblem::new(
+                "writer config",
+                format!(
+                    "not the JSON the connector sends ({:?} error at line {}, column {})",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ),
+            )])
+        })?;
+        let parsed = options::parse(envelope.options.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let mut problems = parsed.problems;
+        let mut config = WriterConfig::from_options(&parsed.values);
+        config.write_id = envelope.write_id;
+        if envelope.records_per_second.is_some() {
+            config.max_records_per_second = envelope.records_per_second;
+        }
+        add_combination_problems(&config, &mut problems);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(Error::InvalidConfig(problems))
         }
     }
 
-    /// Checks the values' ranges and combinations; appends one line per problem.
-    pub fn validate(&self, problems: &mut Vec<String>) {
+    /// Checks the values' ranges (for configs built in code) and their combinations; one problem each, named
+    /// by option.
+    pub fn validate(&self, problems: &mut Vec<ConfigProblem>) {
+        use options::*;
         if self.feature_group.trim().is_empty() {
-            problems.push("featureGroup: must not be empty".into());
+            problems.push(ConfigProblem::new(FEATURE_GROUP_NAME.name, "must not be empty"));
         }
-        if !(1..=MAX_BATCH_ENTRIES).contains(&self.batch_size) {
-            problems.push(format!("batchSize: must be between 1 and {MAX_BATCH_ENTRIES}"));
+        let wholes = [
+            (&RECORDS_PER_REQUEST, self.batch_size as u64),
+            (&MAX_IN_FLIGHT, self.max_in_flight as u64),
+            (&MAX_QUEUED_RECORDS, self.max_queued_records as u64),
+            (&MAX_QUEUED_BYTES, self.max_queued_bytes as u64),
+        ];
+        for (option, value) in wholes {
+            option.check_whole(value, problems);
         }
-        if let Some(stores) = &self.target_stores {
-            if stores.is_empty() || stores.len() > 2 {
-                problems.push("targetStores: must list 1 or 2 stores".into());
-            } else if stores.len() == 2 && stores[0] == stores[1] {
-                problems.push("targetStores: lists the same store twice".into());
-            }
+        if let Some(stores) = &self.target_stores
+            && (stores.is_empty() || stores.len() > 2 || (stores.len() == 2 && stores[0] == stores[1]))
+        {
+            problems.push(ConfigProblem::new(
+                TARGET_STORES.name,
+                "must list OnlineStore and/or OfflineStore, once each",
+            ));
         }
         if let Some(ttl) = &self.ttl_duration
             && ttl.value == 0
         {
-            problems.push("ttlDuration.value: must be at least 1".into());
-        }
-        if self.max_in_flight == 0 {
-            problems.push("maxInFlight: must be at least 1".into());
+            problems.push(ConfigProblem::new(TTL_DURATION.name, "must be at least 1"));
         }
         if let Some(rate) = self.max_records_per_second
             && !(rate.is_finite() && rate > 0.0)
         {
-            problems.push("maxRecordsPerSecond: must be a positive number".into());
+            problems.push(ConfigProblem::new(
+                MAX_RECORDS_PER_SECOND.name,
+                "must be a number > 0",
+            ));
         }
-        if self.max_queued_records == 0 {
-            problems.push("maxQueuedRecords: must be at least 1".into());
-        }
-        if self.max_queued_bytes < 1024 {
-            problems.push("maxQueuedBytes: must be at least 1024".into());
-        }
-        let retry = &self.retry;
-        if retry.max_attempts == Some(0) {
-            problems.push("retry.maxAttempts: must be at least 1".into());
-        }
-        if retry.max_delay_ms < retry.base_delay_ms {
-            problems.push("retry.maxDelayMs: must not be less than retry.baseDelayMs".into());
-        }
+        self.retry.validate(problems);
         self.client.validate(problems);
     }
 }
 
+/// The config's own checks after the values' ones, leaving out what they say about an option whose value was
+/// already refused (its default stands in for it, so anything said about it would be about the default).
+fn add_combination_problems(config: &WriterConfig, problems: &mut Vec<ConfigProblem>) {
+    let mut more = Vec::new();
+    config.validate(&mut more);
+    more.retain(|p| !problems.iter().any(|q| q.option == p.option));
+    problems.extend(more);
+}
+
+/// A whole-number option's value as a `usize` (the option's rule keeps it in range).
+fn whole(options: &Options, option: &options::OptionDef) -> usize {
+    options
+        .whole(option)
+        .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+impl RetryConfig {
+    pub fn from_options(options: &Options) -> Self {
+        use options::*;
+        Self {
+            max_attempts: options
+                .whole(&RETRY_MAX_ATTEMPTS)
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            max_elapsed_ms: options.whole(&RETRY_MAX_ELAPSED_MS).unwrap_or_default(),
+            base_delay_ms: options.whole(&RETRY_BASE_DELAY_MS).unwrap_or_default(),
+            max_delay_ms: options.whole(&RETRY_MAX_DELAY_MS).unwrap_or_default(),
+        }
+    }
+
+    pub fn validate(&self, problems: &mut Vec<ConfigProblem>) {
+        use options::*;
+        if let Some(attempts) = self.max_attempts {
+            RETRY_MAX_ATTEMPTS.check_whole(u64::from(attempts), problems);
+        }
+        if self.max_delay_ms < self.base_delay_ms {
+            problems.push(ConfigProblem::new(
+                RETRY_MAX_DELAY_MS.name,
+                "must not be less than retryBaseDelayMs",
+            ));
+        }
+    }
+}
+
 impl ClientConfig {
-    pub fn validate(&self, problems: &mut Vec<String>) {
-        for (key, endpoint) in [
-            ("client.runtimeEndpoint", &self.runtime_endpoint),
-            ("client.controlEndpoint", &self.control_endpoint),
+    pub fn from_options(options: &Options) -> Self {
+        use options::*;
+        Self {
+            region: options.text(&REGION),
+            runtime_endpoint: options.text(&RUNTIME_ENDPOINT),
+            control_endpoint: options.text(&CONTROL_ENDPOINT),
+            profile: options.text(&PROFILE),
+            assume_role_arn: options.text(&ASSUME_ROLE_ARN),
+            assume_role_session_name: options.text(&ASSUME_ROLE_SESSION_NAME),
+            access_key_id: options.text(&ACCESS_KEY_ID),
+            secret_access_key: options.text(&SECRET_ACCESS_KEY),
+            session_token: options.text(&SESSION_TOKEN),
+            connect_timeout_ms: options.whole(&CONNECT_TIMEOUT_MS).unwrap_or_default(),
+            request_timeout_ms: options.whole(&REQUEST_TIMEOUT_MS).unwrap_or_default(),
+            max_connections: whole(options, &MAX_CONNECTIONS),
+            transport: match options.text(&TRANSPORT).as_deref() {
+                Some("sdk") => TransportKind::Sdk,
+                _ => TransportKind::Lean,
+            },
+        }
+    }
+
+    pub fn validate(&self, problems: &mut Vec<ConfigProblem>) {
+        use options::*;
+        for (option, endpoint) in [
+            (&RUNTIME_ENDPOINT, &self.runtime_endpoint),
+            (&CONTROL_ENDPOINT, &self.control_endpoint),
         ] {
             if let Some(endpoint) = endpoint
                 && let Err(problem) = check_endpoint(endpoint)
             {
-                problems.push(format!("{key}: {problem}"));
+                problems.push(ConfigProblem::new(option.name, problem));
             }
         }
-        if self.access_key_id.is_some() != self.secret_access_key.is_some() {
-            problems.push("client.accessKeyId and client.secretAccessKey: give both or neither".into());
+        match (&self.access_key_id, &self.secret_access_key) {
+            (Some(_), None) => problems.push(ConfigProblem::new(
+                SECRET_ACCESS_KEY.name,
+                "is required with accessKeyId",
+            )),
+            (None, Some(_)) => problems.push(ConfigProblem::new(
+                ACCESS_KEY_ID.name,
+                "is required with secretAccessKey",
+            )),
+            _ => {}
         }
         if self.session_token.is_some() && self.access_key_id.is_none() {
-            problems.push("client.sessionToken: needs client.accessKeyId and client.secretAccessKey".into());
+            problems.push(ConfigProblem::new(
+                SESSION_TOKEN.name,
+                "needs accessKeyId and secretAccessKey",
+            ));
         }
         if self.assume_role_session_name.is_some() && self.assume_role_arn.is_none() {
-            problems.push("client.assumeRoleSessionName: needs client.assumeRoleArn".into());
+            problems.push(ConfigProblem::new(
+                ASSUME_ROLE_SESSION_NAME.name,
+                "needs assumeRoleArn",
+            ));
         }
         if self.profile.is_some() && self.access_key_id.is_some() {
-            problems.push("client.profile: cannot be combined with static keys".into());
+            problems.push(ConfigProblem::new(
+                PROFILE.name,
+                "cannot be combined with static keys",
+            ));
         }
-        if self.connect_timeout_ms == 0 {
-            problems.push("client.connectTimeoutMs: must be at least 1".into());
-        }
-        if self.request_timeout_ms == 0 {
-            problems.push("client.requestTimeoutMs: must be at least 1".into());
-        }
-        if self.max_connections == 0 {
-            problems.push("client.maxConnections: must be at least 1".into());
-        }
+        CONNECT_TIMEOUT_MS.check_whole(self.connect_timeout_ms, problems);
+        REQUEST_TIMEOUT_MS.check_whole(self.request_timeout_ms, problems);
+        MAX_CONNECTIONS.check_whole(self.max_connections as u64, problems);
     }
 }
 
@@ -358,226 +456,31 @@ pub(crate) fn check_endpoint(endpoint: &str) -> std::result::Result<(), String> 
     Ok(())
 }
 
-/// Reads the members of one JSON object by name, remembering which were read so that the rest can be
-/// reported as unknown, and recording every problem instead of stopping at the first.
-struct ObjectReader<'p> {
-    prefix: &'static str,
-    members: Map<String, Value>,
-    problems: &'p mut Vec<String>,
-}
-
-impl<'p> ObjectReader<'p> {
-    fn new(prefix: &'static str, value: Value, problems: &'p mut Vec<String>) -> Option<Self> {
-        match value {
-            Value::Object(members) => Some(Self {
-                prefix,
-                members,
-                problems,
-            }),
-            other => {
-                let what = match prefix.trim_end_matches('.') {
-                    "" => "the configuration",
-                    name => name,
-                };
-                problems.push(format!(
-                    "{what}: must be a JSON object, not {}",
-                    json_kind(&other)
-                ));
-                None
-            }
-        }
-    }
-
-    /// The member's value, `None` when absent or `null`; a value of the wrong shape is a problem.
-    fn optional<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
-        match self.members.remove(key) {
-            None | Some(Value::Null) => None,
-            Some(value) => match serde_json::from_value(value) {
-                Ok(parsed) => Some(parsed),
-                Err(e) => {
-                    self.problems.push(format!("{}{key}: {e}", self.prefix));
-                    None
-                }
-            },
-        }
-    }
-
-    /// Like [`Self::optional`] for a string whose value must never be echoed (serde's messages quote values).
-    fn secret(&mut self, key: &str) -> Option<String> {
-        match self.members.remove(key) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(secret)) => Some(secret),
-            Some(other) => {
-                self.problems.push(format!(
-                    "{}{key}: must be a string, not {}",
-                    self.prefix,
-                    json_kind(&other)
-                ));
-                None
-            }
-        }
-    }
-
-    fn or_default<T: DeserializeOwned>(&mut self, key: &str, default: T) -> T {
-        self.optional(key).unwrap_or(default)
-    }
-
-    /// The nested object under `key`, if present and not null.
-    fn take_raw(&mut self, key: &str) -> Option<Value> {
-        match self.members.remove(key) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(value),
-        }
-    }
-
-    fn finish(self, known: &[&str]) {
-        for key in self.members.keys() {
-            self.problems.push(format!(
-                "{}{key}: unknown key (known keys: {})",
-                self.prefix,
-                known.join(", ")
-            ));
-        }
-    }
-}
-
-const WRITER_KEYS: &[&str] = &[
-    "featureGroup",
-    "client",
-    "api",
-    "batchSize",
-    "targetStores",
-    "ttlDuration",
-    "maxInFlight",
-    "maxRecordsPerSecond",
-    "writeId",
-    "adaptiveRate",
-    "maxQueuedRecords",
-    "maxQueuedBytes",
-    "retry",
-    "ignoreUnknownColumns",
-    "dryRun",
-];
-
-const CLIENT_KEYS: &[&str] = &[
-    "region",
-    "runtimeEndpoint",
-    "controlEndpoint",
-    "profile",
-    "assumeRoleArn",
-    "assumeRoleSessionName",
-    "accessKeyId",
-    "secretAccessKey",
-    "sessionToken",
-    "connectTimeoutMs",
-    "requestTimeoutMs",
-    "maxConnections",
-    "transport",
-];
-
-const RETRY_KEYS: &[&str] = &["maxAttempts", "maxElapsedMs", "baseDelayMs", "maxDelayMs"];
-
-fn parse_writer(value: Value, problems: &mut Vec<String>) -> Option<WriterConfig> {
-    let mut reader = ObjectReader::new("", value, problems)?;
-    let defaults = WriterConfig::new("");
-    let feature_group: Option<String> = reader.optional("featureGroup");
-    let client = reader.take_raw("client");
-    let retry = reader.take_raw("retry");
-    let mut config = WriterConfig {
-        feature_group: feature_group.clone().unwrap_or_default(),
-        client: ClientConfig::default(),
-        api: reader.or_default("api", defaults.api),
-        batch_size: reader.or_default("batchSize", defaults.batch_size),
-        target_stores: reader.optional("targetStores"),
-        ttl_duration: reader.optional("ttlDuration"),
-        max_in_flight: reader.or_default("maxInFlight", defaults.max_in_flight),
-        max_records_per_second: reader.optional("maxRecordsPerSecond"),
-        write_id: reader.optional("writeId"),
-        adaptive_rate: reader.or_default("adaptiveRate", defaults.adaptive_rate),
-        max_queued_records: reader.or_default("maxQueuedRecords", defaults.max_queued_records),
-        max_queued_bytes: reader.or_default("maxQueuedBytes", defaults.max_queued_bytes),
-        retry: defaults.retry,
-        ignore_unknown_columns: reader.or_default("ignoreUnknownColumns", false),
-        dry_run: reader.or_default("dryRun", false),
-    };
-    reader.finish(WRITER_KEYS);
-    if feature_group.is_none() {
-        problems.push("featureGroup: required (a feature group name or ARN)".into());
-    }
-    if let Some(client) = client {
-        config.client = parse_client(client, problems).unwrap_or_default();
-    }
-    if let Some(retry) = retry {
-        config.retry = parse_retry(retry, problems).unwrap_or_default();
-    }
-    Some(config)
-}
-
-fn parse_client(value: Value, problems: &mut Vec<String>) -> Option<ClientConfig> {
-    let mut reader = ObjectReader::new("client.", value, problems)?;
-    let defaults = ClientConfig::default();
-    let config = ClientConfig {
-        region: reader.optional("region"),
-        runtime_endpoint: reader.optional("runtimeEndpoint"),
-        control_endpoint: reader.optional("controlEndpoint"),
-        profile: reader.optional("profile"),
-        assume_role_arn: reader.optional("assumeRoleArn"),
-        assume_role_session_name: reader.optional("assumeRoleSessionName"),
-        access_key_id: reader.secret("accessKeyId"),
-        secret_access_key: reader.secret("secretAccessKey"),
-        session_token: reader.secret("sessionToken"),
-        connect_timeout_ms: reader.or_default("connectTimeoutMs", defaults.connect_timeout_ms),
-        request_timeout_ms: reader.or_default("requestTimeoutMs", defaults.request_timeout_ms),
-        max_connections: reader.or_default("maxConnections", defaults.max_connections),
-        transport: reader.or_default("transport", defaults.transport),
-    };
-    reader.finish(CLIENT_KEYS);
-    Some(config)
-}
-
-fn parse_retry(value: Value, problems: &mut Vec<String>) -> Option<RetryConfig> {
-    let mut reader = ObjectReader::new("retry.", value, problems)?;
-    let defaults = RetryConfig::default();
-    let config = RetryConfig {
-        max_attempts: reader.optional("maxAttempts"),
-        max_elapsed_ms: reader.or_default("maxElapsedMs", defaults.max_elapsed_ms),
-        base_delay_ms: reader.or_default("baseDelayMs", defaults.base_delay_ms),
-        max_delay_ms: reader.or_default("maxDelayMs", defaults.max_delay_ms),
-    };
-    reader.finish(RETRY_KEYS);
-    Some(config)
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn problems(json: &str) -> Vec<String> {
-        match WriterConfig::from_json(json) {
-            Err(Error::InvalidConfig(problems)) => problems,
+    fn envelope(options: &[(&str, &str)]) -> String {
+        let options: BTreeMap<&str, &str> = options.iter().copied().collect();
+        serde_json::json!({ "options": options }).to_string()
+    }
+
+    fn problems(options: &[(&str, &str)]) -> Vec<String> {
+        match WriterConfig::from_json(&envelope(options)) {
+            Err(Error::InvalidConfig(problems)) => problems.iter().map(ToString::to_string).collect(),
             other => panic!("expected InvalidConfig, got {other:?}"),
         }
     }
 
     #[test]
     fn only_the_feature_group_is_required_and_defaults_apply() {
-        let config = WriterConfig::from_json(r#"{"featureGroup":"customers"}"#).unwrap();
+        let config = WriterConfig::from_json(&envelope(&[("featureGroupName", "customers")])).unwrap();
         assert_eq!(config, WriterConfig::new("customers"));
         assert_eq!(config.api, Api::Auto);
         assert_eq!(config.batch_size, 25);
         assert_eq!(config.max_in_flight, 64);
         assert_eq!(config.client.request_timeout_ms, 30_000);
+        assert_eq!(config.client.transport, TransportKind::Lean);
         assert_eq!(config.retry.max_attempts, None);
         assert_eq!(config.retry.max_elapsed_ms, 600_000);
         assert!(config.adaptive_rate);
@@ -585,19 +488,25 @@ mod tests {
     }
 
     #[test]
-    fn the_documented_example_parses_with_every_key() {
+    fn every_engine_option_lands_in_its_field() {
         let config = WriterConfig::from_json(
-            r#"{ "featureGroup": "arn:aws:sagemaker:us-east-1:123456789012:feature-group/customers",
-              "client": { "region": "us-east-1", "runtimeEndpoint": "http://127.0.0.1:4566",
-                          "controlEndpoint": null, "profile": null, "assumeRoleArn": null,
-                          "assumeRoleSessionName": null, "accessKeyId": "AKID", "secretAccessKey": "SECRET",
-                          "sessionToken": "TOKEN", "connectTimeoutMs": 1000, "requestTimeoutMs": 2000,
-                          "maxConnections": 32, "transport": "sdk" },
-              "api": "PutRecord", "batchSize": 10, "targetStores": ["OnlineStore"],
-              "ttlDuration": {"unit":"Days","value":7}, "maxInFlight": 16, "maxRecordsPerSecond": 500.5,
-              "writeId": "job-1", "adaptiveRate": false, "maxQueuedRecords": 100, "maxQueuedBytes": 65536,
-              "retry": { "maxAttempts": 3, "maxElapsedMs": 1000, "baseDelayMs": 5, "maxDelayMs": 100 },
-              "ignoreUnknownColumns": true, "dryRun": true }"#,
+            &serde_json::json!({
+                "options": {
+                    "featureGroupName": "arn:aws:sagemaker:us-east-1:123456789012:feature-group/customers",
+                    "region": "us-east-1", "runtimeEndpoint": "http://127.0.0.1:4566",
+                    "controlEndpoint": "http://127.0.0.1:4567", "assumeRoleArn": "arn:aws:iam::1:role/r",
+                    "assumeRoleSessionName": "job", "accessKeyId": "AKID", "secretAccessKey": "SECRET",
+                    "sessionToken": "TOKEN", "connectTimeoutMs": "1000", "requestTimeoutMs": "2000",
+                    "maxConnections": "32", "transport": "SDK", "api": "putrecord", "recordsPerRequest": "10",
+                    "targetStores": "OnlineStore", "ttlDuration": "7 days", "maxInFlight": "16",
+                    "maxRecordsPerSecond": "500.5", "adaptiveRate": "false", "maxQueuedRecords": "100",
+                    "maxQueuedBytes": "65536", "retryMaxAttempts": "3", "retryMaxElapsedMs": "1000",
+                    "retryBaseDelayMs": "5", "retryMaxDelayMs": "100", "ignoreUnknownColumns": "true",
+                    "dryRun": "true", "batchRows": "7", "failedRecordsPath": "/tmp/f"
+                },
+                "writeId": "job-1"
+            })
+            .to_string(),
         )
         .unwrap();
         assert_eq!(config.api, Api::PutRecord);
@@ -613,9 +522,19 @@ mod tests {
         assert_eq!(config.max_records_per_second, Some(500.5));
         assert_eq!(config.write_id.as_deref(), Some("job-1"));
         assert!(!config.adaptive_rate);
+        assert_eq!(config.max_in_flight, 16);
+        assert_eq!((config.max_queued_records, config.max_queued_bytes), (100, 65536));
         assert_eq!(config.client.max_connections, 32);
         assert_eq!(config.client.transport, TransportKind::Sdk);
         assert_eq!(config.client.session_token.as_deref(), Some("TOKEN"));
+        assert_eq!(
+            config.client.control_endpoint.as_deref(),
+            Some("http://127.0.0.1:4567")
+        );
+        assert_eq!(
+            (config.client.connect_timeout_ms, config.client.request_timeout_ms),
+            (1000, 2000)
+        );
         assert_eq!(
             config.retry,
             RetryConfig {
@@ -629,82 +548,93 @@ mod tests {
     }
 
     #[test]
-    fn every_problem_is_listed_at_once() {
-        let found = problems(
-            r#"{ "api": "Batch", "maxInFlight": -1, "colour": "red",
-                 "client": { "regoin": "x", "runtimeEndpoint": "ftp://h", "maxConnections": 0 },
-                 "retry": { "maxAttempts": "ten" },
-                 "ttlDuration": {"unit":"Days","value":7,"extra":1} }"#,
-        );
-        let expect = [
-            "featureGroup: required",
-            "api:",
-            "maxInFlight:",
-            "colour: unknown key",
-            "client.regoin: unknown key",
-            "retry.maxAttempts:",
-            "ttlDuration:",
-        ];
-        for needle in expect {
-            assert!(
-                found.iter().any(|p| p.starts_with(needle)),
-                "missing {needle:?} in {found:#?}"
-            );
-        }
-        assert_eq!(found.len(), expect.len(), "{found:#?}");
+    fn the_executor_share_of_the_ceiling_replaces_the_jobs() {
+        let json = serde_json::json!({
+            "options": {"featureGroupName": "g", "maxRecordsPerSecond": "1000"},
+            "writeId": "w", "recordsPerSecond": 250.0
+        });
+        let config = WriterConfig::from_json(&json.to_string()).unwrap();
+        assert_eq!(config.max_records_per_second, Some(250.0));
     }
 
     #[test]
-    fn range_and_combination_problems_are_listed_together() {
-        let found = problems(
-            r#"{ "featureGroup": " ", "batchSize": 26, "targetStores": ["OnlineStore","OnlineStore"],
-                 "maxRecordsPerSecond": 0, "retry": {"baseDelayMs": 100, "maxDelayMs": 10},
-                 "client": { "accessKeyId": "AKID", "runtimeEndpoint": "http://127.0.0.1:1/path",
-                             "assumeRoleSessionName": "s", "requestTimeoutMs": 0 } }"#,
+    fn values_and_combinations_are_listed_together_by_option() {
+        let found = problems(&[
+            ("featureGroupName", "g"),
+            ("recordsPerRequest", "26"),
+            ("colour", "red"),
+            ("retryBaseDelayMs", "100"),
+            ("retryMaxDelayMs", "10"),
+            ("accessKeyId", "AKID"),
+            ("assumeRoleSessionName", "s"),
+            ("runtimeEndpoint", "http://127.0.0.1:1/path"),
+        ]);
+        assert_eq!(
+            found,
+            [
+                "colour: unknown option",
+                "recordsPerRequest: must be integer 1..25 (given '26')",
+                "runtimeEndpoint: must not have a path or query (given 'http://127.0.0.1:1/path')",
+                "retryMaxDelayMs: must not be less than retryBaseDelayMs",
+                "secretAccessKey: is required with accessKeyId",
+                "assumeRoleSessionName: needs assumeRoleArn",
+            ]
         );
-        let expect = [
-            "featureGroup: must not be empty",
-            "batchSize:",
-            "targetStores: lists the same store twice",
-            "maxRecordsPerSecond:",
-            "retry.maxDelayMs:",
-            "client.runtimeEndpoint: must not have a path",
-            "client.accessKeyId and client.secretAccessKey",
-            "client.assumeRoleSessionName:",
-            "client.requestTimeoutMs:",
-        ];
-        for needle in expect {
-            assert!(
-                found.iter().any(|p| p.starts_with(needle)),
-                "missing {needle:?} in {found:#?}"
-            );
-        }
-        assert_eq!(found.len(), expect.len(), "{found:#?}");
+        let checked =
+            WriterConfig::check([("featureGroupName", "g"), ("profile", "p"), ("accessKeyId", "a")]);
+        let checked: Vec<String> = checked.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            checked,
+            [
+                "secretAccessKey: is required with accessKeyId",
+                "profile: cannot be combined with static keys"
+            ]
+        );
     }
 
     #[test]
-    fn not_an_object_and_not_json_are_reported() {
+    fn a_config_built_in_code_is_held_to_the_options_rules() {
+        let mut config = WriterConfig::new("g");
+        config.batch_size = 0;
+        config.client.max_connections = 0;
+        config.retry.max_attempts = Some(0);
+        let mut found = Vec::new();
+        config.validate(&mut found);
+        let found: Vec<String> = found.iter().map(ToString::to_string).collect();
         assert_eq!(
-            problems("[1]"),
-            vec!["the configuration: must be a JSON object, not an array"]
+            found,
+            [
+                "recordsPerRequest: must be integer 1..25",
+                "retryMaxAttempts: must be integer 1..2147483647",
+                "maxConnections: must be integer 1..2147483647"
+            ]
         );
-        assert!(problems("{").first().unwrap().starts_with("not valid JSON"));
-        assert_eq!(
-            problems(r#"{"featureGroup":"g","client":3}"#),
-            vec!["client: must be a JSON object, not a number"]
-        );
+    }
+
+    #[test]
+    fn an_envelope_that_is_not_the_connectors_is_reported() {
+        for json in [
+            "[1]",
+            "{",
+            r#"{"options":{"featureGroupName":3}}"#,
+            r#"{"options":{},"extra":1}"#,
+        ] {
+            let error = WriterConfig::from_json(json).unwrap_err().to_string();
+            assert!(error.contains("not the JSON the connector sends"), "{error}");
+        }
     }
 
     #[test]
     fn secrets_never_appear_in_debug_output_or_errors() {
-        let json = r#"{"featureGroup":"g","client":{"accessKeyId":"AKIDSECRETLOOKING",
-            "secretAccessKey":"wJalrXUtnFEMI","sessionToken":"TOKENVALUE","maxConnections":0}}"#;
-        let wrong_type =
-            r#"{"featureGroup":"g","client":{"accessKeyId":12345678,"secretAccessKey":98765432}}"#;
-        let wrong_type_rendered = WriterConfig::from_json(wrong_type).unwrap_err().to_string();
-        assert!(!wrong_type_rendered.contains("12345678"), "{wrong_type_rendered}");
-        assert!(!wrong_type_rendered.contains("98765432"), "{wrong_type_rendered}");
-        let rendered = WriterConfig::from_json(json).unwrap_err().to_string();
+        let rendered = WriterConfig::from_json(&envelope(&[
+            ("featureGroupName", "g"),
+            ("accessKeyId", "AKIDSECRETLOOKING"),
+            ("secretAccessKey", " "),
+            ("sessionToken", "TOKENVALUE"),
+            ("profile", "p"),
+        ]))
+        .unwrap_err()
+        .to_string();
         let mut config = WriterConfig::new("g");
         config.client.access_key_id = Some("AKIDSECRETLOOKING".into());
         config.client.secret_access_key = Some("wJalrXUtnFEMI".into());
@@ -714,5 +644,9 @@ mod tests {
             assert!(!rendered.contains(secret), "{rendered}");
             assert!(!debug.contains(secret), "{debug}");
         }
+        assert!(
+            rendered.contains("secretAccessKey: must not be empty"),
+            "{rendered}"
+        );
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::client::client_for;
 use crate::config::{ClientConfig, RetryConfig};
-use crate::error::{Error, Result};
+use crate::error::{ConfigProblem, Error, Result};
 use crate::retry::{Backoff, ErrorClass, classify_call};
 use crate::runtime::next_runtime;
 use crate::transport::SendError;
@@ -32,7 +32,10 @@ pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Resul
     let mut problems = Vec::new();
     client.validate(&mut problems);
     if name_or_arn.trim().is_empty() {
-        problems.push("featureGroup: must not be empty".into());
+        problems.push(ConfigProblem::new(
+            crate::options::FEATURE_GROUP_NAME.name,
+            "must not be empty",
+        ));
     }
     if !problems.is_empty() {
         return Err(Error::InvalidConfig(problems));

@@ -19,7 +19,7 @@ use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use crate::config::ClientConfig;
-use crate::error::{Error, Result};
+use crate::error::{ConfigProblem, Error, Result};
 
 /// Credentials are refreshed when they have less than this left, so that no request is signed with
 /// credentials that expire while it is in flight (or waiting to be retried).
@@ -67,10 +67,10 @@ pub async fn resolve(config: &ClientConfig) -> Result<ResolvedIdentity> {
         .region()
         .map(|r| r.as_ref().to_owned())
         .ok_or_else(|| {
-            Error::InvalidConfig(vec![
-                "client.region: not set, and no region found in AWS_REGION, AWS_DEFAULT_REGION or the profile"
-                    .into(),
-            ])
+            Error::InvalidConfig(vec![ConfigProblem::new(
+                crate::options::REGION.name,
+                "not set, and no region found in AWS_REGION, AWS_DEFAULT_REGION or the profile",
+            )])
         })?;
     let mut provider = sdk_config
         .credentials_provider()

@@ -8,8 +8,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The writer or client configuration is invalid; every problem is listed.
-    #[error("invalid configuration: {}", .0.join("; "))]
-    InvalidConfig(Vec<String>),
+    #[error("invalid configuration: {}", ProblemList(.0))]
+    InvalidConfig(Vec<ConfigProblem>),
 
     /// The input's schema does not fit the feature group; every problem is listed.
     #[error("the input does not match the feature group: {}", ProblemList(.0))]
@@ -98,9 +98,31 @@ impl fmt::Display for SchemaProblem {
     }
 }
 
-struct ProblemList<'a>(&'a [SchemaProblem]);
+/// One reason a configuration cannot be used, named by the option (or setting) concerned.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConfigProblem {
+    pub option: String,
+    pub message: String,
+}
 
-impl fmt::Display for ProblemList<'_> {
+impl ConfigProblem {
+    pub fn new(option: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            option: option.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.option, self.message)
+    }
+}
+
+struct ProblemList<'a, T>(&'a [T]);
+
+impl<T: fmt::Display> fmt::Display for ProblemList<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, problem) in self.0.iter().enumerate() {
             if i > 0 {

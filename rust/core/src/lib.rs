@@ -4,24 +4,30 @@
 //! Data flows one way through the modules:
 //! Arrow batch -> [`encode`] (validate + encode each row) -> [`record::EncodedBatch`] -> sink (requests in
 //! flight, retries) -> acknowledged, or [`record::FailedRecord`] with its reason.
+//!
+//! Public is what the JNI crate, the benches and the tests use: the options and config, the model and schema
+//! check, the encoder and its records, the sink and its metrics, the control-plane call, clients and runtimes
+//! (the tests' own control-plane calls), and the rate controller (the simulation). How requests are built,
+//! signed, sent and retried, and where credentials come from, stay inside.
 
 pub mod client;
 pub mod config;
 pub mod control;
-pub mod credentials;
+mod credentials;
 pub mod encode;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod options;
 pub mod rate;
 pub mod record;
-pub mod request;
-pub mod retry;
+mod request;
+mod retry;
 pub mod runtime;
 pub mod schema;
-pub mod signing;
+mod signing;
 pub mod sink;
 pub mod throughput;
-pub mod transport;
+mod transport;
 
-pub use error::{Error, ErrorKind, Result, SchemaProblem};
+pub use error::{ConfigProblem, Error, ErrorKind, Result, SchemaProblem};

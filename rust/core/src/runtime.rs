@@ -17,7 +17,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use tokio::runtime::Handle;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigProblem, Error, Result};
 
 pub const THREADS_ENV: &str = "FEATURESTORE_IO_THREADS";
 
@@ -43,9 +43,7 @@ fn thread_count(env_value: Option<&str>, cores: usize) -> std::result::Result<us
     match env_value {
         Some(text) => match text.trim().parse::<usize>() {
             Ok(n) if (1..=64).contains(&n) => Ok(n),
-            _ => Err(format!(
-                "{THREADS_ENV} must be a whole number from 1 to 64, not {text:?}"
-            )),
+            _ => Err(format!("must be a whole number from 1 to 64, not {text:?}")),
         },
         None => Ok((cores / 4).clamp(1, 4)),
     }
@@ -54,7 +52,7 @@ fn thread_count(env_value: Option<&str>, cores: usize) -> std::result::Result<us
 fn start() -> Result<IoRuntimes> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let count = thread_count(std::env::var(THREADS_ENV).ok().as_deref(), cores)
-        .map_err(|problem| Error::InvalidConfig(vec![problem]))?;
+        .map_err(|problem| Error::InvalidConfig(vec![ConfigProblem::new(THREADS_ENV, problem)]))?;
     let mut runtimes = Vec::with_capacity(count);
     for index in 0..count {
         let (handle_tx, handle_rx) = std::sync::mpsc::channel();

@@ -27,9 +27,8 @@ use crate::log_bridge;
 /// The writers the JVM holds handles to (see [`HandleTable`] for who owns what).
 static WRITERS: HandleTable<Writer> = HandleTable::new("writer");
 
-/// Driver: DescribeFeatureGroup with the job's credentials and endpoint. Takes the whole writer config (so that
-/// every config problem is reported here, on the driver, before any task) and returns the service's JSON
-/// verbatim, after checking that the definitions are usable.
+/// Driver: DescribeFeatureGroup with the job's credentials and endpoint, from the writer config the tasks will
+/// get; returns the service's JSON verbatim, after checking that the definitions are usable.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_featurestore_spark_NativeBridge_describeFeatureGroup<'local>(
     mut env: EnvUnowned<'local>,
@@ -44,16 +43,17 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_describeFeatureGroup
     })
 }
 
-/// Driver: checks a writer config (strictly, every problem at once) without using it.
+/// Driver: checks a write's options (a JSON object, option name → the text given) all at once; returns the
+/// typed values, every problem and the options as logs show them, as JSON (`featurestore_core::options::Parsed`).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_featurestore_spark_NativeBridge_validateWriterConfig<'local>(
+pub extern "system" fn Java_featurestore_spark_NativeBridge_checkOptions<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
-    writer_config_json: JString<'local>,
-) {
+    options_json: JString<'local>,
+) -> JObject<'local> {
     call(&mut env, |env| {
-        WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
-        Ok(())
+        let parsed = WriterConfig::check_json(&read_string(env, &options_json)?)?;
+        Ok(JObject::from(env.new_string(parsed)?))
     })
 }
 
@@ -149,16 +149,18 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_metrics<'local>(
     })
 }
 
-/// Drains the writer's failed rows as JSON lines (one `FailedRecord` per line); `null` when there are none.
+/// Drains the writer's failed rows as JSON lines (one `FailedRecord` per line); `null` when there are none, or
+/// when `render` is false (nowhere to write them: they are dropped unrendered).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_featurestore_spark_NativeBridge_takeFailed<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     handle: jlong,
+    render: jboolean,
 ) -> JByteArray<'local> {
     call(&mut env, |env| {
         let failed = WRITERS.with(handle, |writer| Ok(writer.take_failed()))?;
-        if failed.is_empty() {
+        if failed.is_empty() || !render {
             return Ok(JByteArray::default());
         }
         let mut lines = Vec::with_capacity(failed.len() * 256);

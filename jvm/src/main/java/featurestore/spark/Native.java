@@ -18,10 +18,11 @@ public final class Native {
     }
   }
 
-  public static void validateWriterConfig(String writerConfigJson) {
+  /** The engine's check of a write's options (a JSON object of texts): typed values, problems, shown text. */
+  public static String checkOptions(String optionsJson) {
     NativeLibrary.load();
     try {
-      NativeBridge.validateWriterConfig(writerConfigJson);
+      return NativeBridge.checkOptions(optionsJson);
     } finally {
       NativeLog.drain();
     }

@@ -21,8 +21,11 @@ final class NativeBridge {
   /** DescribeFeatureGroup, with the writer config's client settings; the service's JSON verbatim. */
   static native String describeFeatureGroup(String writerConfigJson);
 
-  /** Parses a writer config strictly; a validation exception lists every problem. */
-  static native void validateWriterConfig(String writerConfigJson);
+  /**
+   * Checks a write's options (a JSON object, option name to the text given) all at once; returns JSON with the
+   * typed values, every problem and the options as logs show them.
+   */
+  static native String checkOptions(String optionsJson);
 
   /** Checks a schema-only Arrow IPC stream ({@code length} bytes of a direct buffer) against the definitions. */
   static native void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns);
@@ -40,8 +43,8 @@ final class NativeBridge {
   /** The writer's counters, in {@code featurestore_core::metrics::METRIC_NAMES} order. */
   static native long[] metrics(long handle);
 
-  /** Failed rows as JSON lines, or null when there are none. */
-  static native byte[] takeFailed(long handle);
+  /** Failed rows as JSON lines, or null when there are none (or {@code render} is false: dropped unrendered). */
+  static native byte[] takeFailed(long handle, boolean render);
 
   static native void close(long handle);
 

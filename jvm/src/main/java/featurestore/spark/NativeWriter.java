@@ -53,9 +53,12 @@ public final class NativeWriter implements AutoCloseable {
     return NativeBridge.metrics(open());
   }
 
-  /** Failed rows since the last call, as JSON lines; null when none. */
-  public byte[] takeFailed() {
-    return NativeBridge.takeFailed(open());
+  /**
+   * Failed rows since the last call, as JSON lines; null when none. With {@code render} false they are dropped
+   * unrendered (no failed-records file to write them to) and null is returned.
+   */
+  public byte[] takeFailed(boolean render) {
+    return NativeBridge.takeFailed(open(), render);
   }
 
   public boolean isClosed() {

@@ -8,7 +8,7 @@ import org.apache.spark.sql.connector.metric.CustomTaskMetric
 import org.apache.spark.sql.connector.write.{DataWriter, DataWriterFactory, WriterCommitMessage}
 import org.apache.spark.sql.connector.write.streaming.StreamingDataWriterFactory
 import org.apache.spark.sql.execution.arrow.ArrowWriter
-import org.apache.spark.sql.featurestore.ArrowShim
+import org.apache.spark.sql.featurestore.{ArrowShim, OutputMetricsShim}
 import org.apache.spark.sql.types.StructType
 import org.slf4j.LoggerFactory
 
@@ -22,10 +22,7 @@ final case class TaskSpec(
     describeJson: String,
     schema: StructType,
     timeZoneId: String,
-    batchRows: Int,
-    batchBytes: Long,
-    failedRecordsPath: Option[String],
-    hadoopConf: SerializableHadoopConf) {
+    failedRecords: Option[FailedRecordsTarget]) {
 
   /** The native writer's config; `share`: this executor's share of the write's ceiling. */
   def writerConfigJson(share: Option[Double]): String =
@@ -66,8 +63,10 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
   private val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(spec.schema, spec.timeZoneId), allocator)
   private val arrowWriter = ArrowWriter.create(root)
   private val ipc = new IpcBuffer(InitialIpcBytes)
-  private val failed = new FailedRecordsSink(
-    spec.failedRecordsPath, spec.hadoopConf, FailedRecordsSink.fileName(partitionId, taskId, epochId))
+  private val failed =
+    new FailedRecordsSink(spec.failedRecords, FailedRecordsSink.fileName(partitionId, taskId, epochId))
+  private val batchRows = spec.writerOptions.batchRows
+  private val batchBytesCut = spec.writerOptions.batchBytes
   private var closed = false
   private var rowsInBatch = 0
   private var lastCounters = new Array[Long](Metrics.NativeNames.size)
@@ -94,7 +93,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
   override def write(row: InternalRow): Unit = {
     arrowWriter.write(row)
     rowsInBatch += 1
-    if (rowsInBatch >= spec.batchRows || ((rowsInBatch & 63) == 0 && batchBytes() >= spec.batchBytes)) {
+    if (rowsInBatch >= batchRows || ((rowsInBatch & 63) == 0 && batchBytes() >= batchBytesCut)) {
       sendBatch()
     }
   }
@@ -105,6 +104,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
     drainFailed()
     lastCounters = native.metrics()
     failed.close()
+    OutputMetricsShim.set(Metrics.written(lastCounters), lastCounters(Metrics.BytesSent))
     val message = TaskCommit(partitionId, taskId, epochId, lastCounters, failed.path)
     log.info(s"featurestore task $taskId (partition $partitionId${epochId.map(e => s", epoch $e").getOrElse("")}) " +
       s"committed: ${Summary.counts(lastCounters)}")
@@ -117,6 +117,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
         native.abort()
         drainFailed()
         lastCounters = native.metrics()
+        OutputMetricsShim.set(Metrics.written(lastCounters), lastCounters(Metrics.BytesSent))
       } finally failed.close()
     }
   }
@@ -161,7 +162,10 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
     drainFailed()
   }
 
-  private def drainFailed(): Unit = failed.append(native.takeFailed())
+  private def drainFailed(): Unit = {
+    val lines = native.takeFailed(failed.keeps)
+    failed.append(lines)
+  }
 
   private def batchBytes(): Long = {
     var total = 0L

@@ -11,7 +11,7 @@ import org.apache.spark.sql.types.StructType
 /** A feature group seen as a write-only table. */
 final class FeatureStoreTable(tableSchema: StructType, properties: Map[String, String]) extends Table with SupportsWrite {
   override def name(): String =
-    s"featurestore:${properties.find(_._1.equalsIgnoreCase(OptionDefs.FeatureGroupName.name)).map(_._2).getOrElse("?")}"
+    s"featurestore:${properties.find(_._1.equalsIgnoreCase(WriteOptions.FeatureGroupName)).map(_._2).getOrElse("?")}"
 
   override def schema(): StructType = tableSchema
 

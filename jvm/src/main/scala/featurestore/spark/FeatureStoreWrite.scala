@@ -72,10 +72,9 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       describeJson = describeJson,
       schema = schema,
       timeZoneId = timeZoneId,
-      batchRows = options.batchRows,
-      batchBytes = options.batchBytes,
-      failedRecordsPath = options.failedRecordsPath,
-      hadoopConf = new SerializableHadoopConf(session.sparkContext.hadoopConfiguration)))
+      // The Hadoop configuration travels only where a failed-records file needs it.
+      failedRecords = options.failedRecordsPath.map(path =>
+        FailedRecordsTarget(path, new SerializableHadoopConf(session.sparkContext.hadoopConfiguration)))))
   }
 
   /** Ends this write's ceilings at the driver (at commit and abort): nothing runs under them any more. */

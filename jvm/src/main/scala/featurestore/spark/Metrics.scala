@@ -35,6 +35,7 @@ object Metrics {
   val RowsRetried: Int = at("rowsRetried")
   val RequestsThrottled: Int = at("requestsThrottled")
   val Requests: Int = at("requests")
+  val BytesSent: Int = at("bytesSent")
   val RowsDryRun: Int = at("rowsDryRun")
   val LatencyTotalMs: Int = at("requestLatencyTotalMs")
   val LatencyMaxMs: Int = at("requestLatencyMaxMs")

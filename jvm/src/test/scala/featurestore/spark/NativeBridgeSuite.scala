@@ -23,23 +23,20 @@ class NativeBridgeSuite extends AnyFunSuite {
   }
 
   test("an invalid writer config is a FeatureStoreValidationException listing every problem") {
-    val ranges = intercept[FeatureStoreValidationException] {
-      Native.validateWriterConfig(
-        """{"featureGroup":"g","maxInFlight":0,"retry":{"maxAttempts":0},"client":{"connectTimeoutMs":0}}""")
+    val error = intercept[FeatureStoreValidationException] {
+      Native.describeFeatureGroup(
+        """{"options":{"featureGroupName":"g","maxInFlight":"0","retryMaxAttempts":"0","connectTimeoutMs":"x",""" +
+          """"bogus":"1","api":"Fast"}}""")
     }
-    for (problem <- Seq("maxInFlight", "retry.maxAttempts", "client.connectTimeoutMs")) {
-      assert(ranges.getMessage.contains(problem), ranges.getMessage)
+    for (problem <- Seq("maxInFlight: must be", "retryMaxAttempts: must be", "connectTimeoutMs: must be an integer",
+        "bogus: unknown option", "api: must be one of")) {
+      assert(error.getMessage.contains(problem), error.getMessage)
     }
-    val shapes = intercept[FeatureStoreValidationException] {
-      Native.validateWriterConfig("""{"featureGroup":"g","bogus":1,"api":"Fast"}""")
-    }
-    assert(shapes.getMessage.contains("bogus: unknown key") && shapes.getMessage.contains("api:"), shapes.getMessage)
   }
 
   test("an unknown feature group is a FeatureStoreServiceException carrying the service's error code") {
     val store = TestEnv.store
-    val config = s"""{"featureGroup":"no-such-group","client":{"runtimeEndpoint":"${store.endpoint}",""" +
-      s""""controlEndpoint":"${store.endpoint}","region":"us-east-1","accessKeyId":"a","secretAccessKey":"b"}}"""
+    val config = WriteOptions.parse(TestEnv.storeOptions("no-such-group")).writerConfigJson(None)
     val error = intercept[FeatureStoreServiceException](Native.describeFeatureGroup(config))
     assert(error.getMessage.contains("ResourceNotFound"), error.getMessage)
     assert(error.getMessage.contains("DescribeFeatureGroup"), error.getMessage)

@@ -6,7 +6,7 @@ import java.nio.file.Files
 import scala.collection.JavaConverters._
 import scala.io.Source
 
-import org.apache.spark.scheduler.{SparkListener, SparkListenerTaskStart}
+import org.apache.spark.scheduler.{SparkListener, SparkListenerTaskEnd, SparkListenerTaskStart}
 import org.apache.spark.sql.{AnalysisException, DataFrame}
 import org.scalatest.funsuite.AnyFunSuite
 
@@ -55,18 +55,20 @@ class WriteSuite extends AnyFunSuite {
     started.get()
   }
 
-  test("append writes every row; GetRecord returns exactly the expected strings (event time in UTC)") {
-    val group = customers("append")
-    val before = store.recordsWritten()
-    write(customerRows(500), TestEnv.storeOptions(group))
-    assert(store.recordsWritten() - before == 500)
-    assert(store.getRecord(group, "c3").contains(Map(
-      "id" -> "c3", "ts" -> "2024-01-02T03:04:05.681Z", "age" -> "6", "score" -> "0.75", "name" -> "name-3",
-      "balance" -> "3.30")))
-    assert(store.getRecord(group, "c499").map(_("ts")).contains("2024-01-02T03:04:06.177Z"))
-    val summary = WriteSummaries.last(group).get
-    assert(summary.written == 500 && summary.failed == 0 && summary.accepted == 500)
-    assert(summary.line.startsWith(s"featurestore write to '$group': 500 records written, 0 failed, 0 retried"))
+  for (transport <- Seq("lean", "sdk")) {
+    test(s"append writes every row; GetRecord returns exactly the expected strings (transport=$transport)") {
+      val group = customers(s"append-$transport")
+      val before = store.recordsWritten()
+      write(customerRows(500), TestEnv.storeOptions(group) + ("transport" -> transport))
+      assert(store.recordsWritten() - before == 500)
+      assert(store.getRecord(group, "c3").contains(Map(
+        "id" -> "c3", "ts" -> "2024-01-02T03:04:05.681Z", "age" -> "6", "score" -> "0.75", "name" -> "name-3",
+        "balance" -> "3.30")))
+      assert(store.getRecord(group, "c499").map(_("ts")).contains("2024-01-02T03:04:06.177Z"))
+      val summary = WriteSummaries.last(group).get
+      assert(summary.written == 500 && summary.failed == 0 && summary.accepted == 500)
+      assert(summary.line.startsWith(s"featurestore write to '$group': 500 records written, 0 failed, 0 retried"))
+    }
   }
 
   test("at a group's cap every row lands with its values, none fails, and the summary says the service was the limit") {
@@ -138,12 +140,12 @@ class WriteSuite extends AnyFunSuite {
       "accessKeyId" -> "only-the-key") - "secretAccessKey"
     val error = intercept[FeatureStoreValidationException](write(customerRows(5), options))
     val message = error.getMessage
-    assert(message.contains("option maxInFlight: must be integer 1..2147483647, not 0"), message)
+    assert(message.contains("option maxInFlight: must be integer 1..2147483647 (given '0')"), message)
     assert(message.contains("option api: must be one of auto, BatchWriteRecord, PutRecord"), message)
-    assert(message.contains("unknown option 'batchRow' (did you mean 'batchRows'?)"), message)
+    assert(message.contains("option batchRow: unknown option (did you mean 'batchRows'?)"), message)
     assert(message.contains("option dryRun: must be true or false"), message)
-    // The engine's check, renamed from its config keys to the options.
-    assert(message.contains("accessKeyId and secretAccessKey: give both or neither"), message)
+    // A combination, named by the option it concerns.
+    assert(message.contains("option secretAccessKey: is required with accessKeyId"), message)
     assert(!message.contains("only-the-key"), "secrets never appear in messages")
   }
 
@@ -315,6 +317,27 @@ class WriteSuite extends AnyFunSuite {
       while (!declared.forall(names.asScala.toSet.contains) && System.nanoTime() < deadline) Thread.sleep(50)
     } finally spark.listenerManager.unregister(listener)
     assert(declared.forall(names.asScala.toSet.contains), names)
+  }
+
+  test("Spark's standard output metrics are the records written and the bytes sent") {
+    val group = customers("output-metrics")
+    val records = new java.util.concurrent.atomic.AtomicLong()
+    val bytes = new java.util.concurrent.atomic.AtomicLong()
+    val listener = new SparkListener {
+      override def onTaskEnd(taskEnd: SparkListenerTaskEnd): Unit = Option(taskEnd.taskMetrics).foreach { m =>
+        records.addAndGet(m.outputMetrics.recordsWritten)
+        bytes.addAndGet(m.outputMetrics.bytesWritten)
+      }
+    }
+    spark.sparkContext.addSparkListener(listener)
+    try {
+      write(customerRows(3000), TestEnv.storeOptions(group))
+      val deadline = System.nanoTime() + 10000000000L // listener events are delivered asynchronously
+      while (records.get() < 3000 && System.nanoTime() < deadline) Thread.sleep(50)
+    } finally spark.sparkContext.removeSparkListener(listener)
+    val summary = WriteSummaries.last(group).get
+    assert(records.get() == 3000 && summary.written == 3000, summary.line)
+    assert(bytes.get() == summary.counters(Metrics.BytesSent) && bytes.get() > 3000 * 100, bytes.get())
   }
 
   test("every writer is closed when the job ends, whether it succeeded or failed") {

@@ -1,16 +1,12 @@
 //! Both write APIs and the `auto` fallback, through both transports, against a real local store; the records
 //! read back through the SDK's GetRecord.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sink_support;
-
+use crate::support::{TRANSPORTS, TestStore, assert_accounted, batch};
 use featurestore_core::Error;
 use featurestore_core::config::{Api, TransportKind};
 use featurestore_core::metrics::index;
 use featurestore_core::record::FailureOrigin;
 use featurestore_core::sink::Writer;
 use featurestore_local::Faults;
-use sink_support::{TRANSPORTS, TestStore, assert_accounted, batch};
 
 fn write_rows(store: &TestStore, group: &str, api: Api, transport: TransportKind, rows: usize) -> Writer {
     let model = store.create_group(group);

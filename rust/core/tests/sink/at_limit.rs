@@ -1,19 +1,15 @@
 //! At the service's limit and through its faults, nothing is lost: a capped group, an endpoint that goes away for
 //! five seconds, and a storm of throttling, server errors, resets and unprocessed entries all end with every row
 //! acknowledged and in the store with the values a fault-free write gives. Correctness only: no timing is checked.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sink_support;
-
 use std::thread;
 use std::time::Duration;
 
+use crate::support::{TestStore, assert_accounted, batch};
 use featurestore_core::config::{RetryConfig, TransportKind, WriterConfig};
 use featurestore_core::metrics::{METRIC_COUNT, index};
 use featurestore_core::model::FeatureGroup;
 use featurestore_core::sink::Writer;
 use featurestore_local::Faults;
-use sink_support::{TestStore, assert_accounted, batch};
 
 const BATCH_ROWS: usize = 1_000;
 

@@ -1,14 +1,10 @@
 //! The schema check: every problem at once, with stable rule ids and messages naming the column, its
 //! type, the feature type and what would work.
 // Tests may panic on a broken expectation: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod encode_support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use arrow_schema::{DataType, Field, Fields, IntervalUnit, Schema, TimeUnit};
-use encode_support::*;
 use featurestore_core::schema::check_schema;
 use featurestore_core::{Error, SchemaProblem};
 

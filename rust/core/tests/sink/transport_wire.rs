@@ -2,23 +2,19 @@
 //! BatchWriteRecord and PutRecord requests carry the same JSON as the generated SDK's for the same records, and
 //! their SigV4 signature is the one `aws-sigv4`'s own signer computes over the request as received (the local
 //! store does not verify signatures, so this is where the lean signer meets a real request).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sink_support;
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::support::{TestStore, batch};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_smithy_runtime_api::client::identity::Identity;
 use featurestore_core::config::{Api, ClientConfig, TransportKind, WriterConfig};
 use featurestore_core::metrics::index;
 use featurestore_core::sink::Writer;
 use serde_json::Value;
-use sink_support::{TestStore, batch};
 
 #[derive(Debug, Clone)]
 struct Captured {

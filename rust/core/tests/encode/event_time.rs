@@ -2,14 +2,10 @@
 //! zone (sub-millisecond digits truncated), text already in one of the service's formats, epoch seconds
 //! for a Fractional event time; always within years 0000..=9999; never null.
 // Tests may panic on a broken expectation: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod encode_support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use arrow_array::*;
-use encode_support::*;
 
 /// What the event time column became, per row: `Ok(text)` or `Err(rule id)`.
 fn event_times(feature_type: &str, column: ArrayRef) -> Vec<Result<String, String>> {

@@ -1,15 +1,11 @@
 //! Rows that break a rule: rolled back without disturbing their neighbours, reported with their values
 //! rendered as text and a reason naming row, column and rule (origin Client).
 // Tests may panic on a broken expectation: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod encode_support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use arrow_array::builder::{Float64Builder, ListBuilder, StringBuilder};
 use arrow_array::*;
-use encode_support::*;
 use featurestore_core::encode::RecordEncoder;
 use featurestore_core::record::{EncodedBatch, FailedRecord, FailureOrigin, FailureReason};
 use serde_json::json;

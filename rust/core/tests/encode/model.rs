@@ -1,7 +1,5 @@
 //! The feature group model, parsed from DescribeFeatureGroup responses as the service sends them.
 // Tests may panic on a broken expectation: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use featurestore_core::Error;
 use featurestore_core::model::{
     CollectionType, FeatureDefinition, FeatureGroup, FeatureType, OnlineStore, StorageType, TtlDuration,

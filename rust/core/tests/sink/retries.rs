@@ -1,15 +1,11 @@
 //! Every retryable error is retried until the rows are written; retries that run out fail the rows with the
 //! last error. Each fault is injected by the real local store.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sink_support;
-
+use crate::support::{TRANSPORTS, TestStore, assert_accounted, batch};
 use featurestore_core::config::{Api, RetryConfig, TransportKind};
 use featurestore_core::metrics::index;
 use featurestore_core::record::FailureOrigin;
 use featurestore_core::sink::Writer;
 use featurestore_local::Faults;
-use sink_support::{TRANSPORTS, TestStore, assert_accounted, batch};
 
 /// Writes `rows` rows with `faults` on, and checks they were all acknowledged after retries.
 fn all_written_despite(

@@ -3,15 +3,11 @@
 //! structure an independent model of the rules expects; every other row must have failed with the rule
 //! the model expects. The model uses Rust's own formatting and the `time` crate, not the encoder's code.
 // Tests may panic on a broken expectation: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod encode_support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder};
 use arrow_array::*;
-use encode_support::*;
 use featurestore_core::encode::RecordEncoder;
 use featurestore_core::record::EncodedBatch;
 use serde_json::{Value, json};

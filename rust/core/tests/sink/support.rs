@@ -1,7 +1,5 @@
 //! Shared by the sink and transport tests: a real `featurestore-local` on a free port, a feature group of 20
 //! features created through the control plane, Arrow batches for it, and read-back through the Rust SDK.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code; each binary uses a part
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -349,10 +347,6 @@ pub fn batch(first: usize, rows: usize) -> RecordBatch {
     RecordBatch::try_new(schema(), columns).unwrap()
 }
 
-pub fn metric(metrics: &[i64; METRIC_COUNT], index: usize) -> i64 {
-    metrics[index]
-}
-
 /// accepted = acknowledged + failed, and the number of rows accepted is what was written.
 pub fn assert_accounted(metrics: &[i64; METRIC_COUNT], rows: i64) {
     let accepted = metrics[index::ROWS_ACCEPTED];
@@ -364,16 +358,4 @@ pub fn assert_accounted(metrics: &[i64; METRIC_COUNT], rows: i64) {
         acknowledged + failed,
         "accepted != acknowledged + failed: {metrics:?}"
     );
-}
-
-/// Polls `condition` for up to `timeout`.
-pub fn eventually(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + timeout;
-    while std::time::Instant::now() < deadline {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    condition()
 }

@@ -1,11 +1,8 @@
 //! What the store holds is exactly the text the encoder was meant to write, for every type of the test group,
 //! read back through the Rust SDK's GetRecord; plus IPC stream input, dry runs and DescribeFeatureGroup.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sink_support;
-
 use std::sync::Arc;
 
+use crate::support::{TRANSPORTS, TestStore, assert_accounted, batch, schema};
 use arrow_array::{
     ArrayRef, Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Int64Array, RecordBatch,
     StringArray, TimestampMillisecondArray,
@@ -16,7 +13,6 @@ use featurestore_core::control::describe_feature_group;
 use featurestore_core::metrics::index;
 use featurestore_core::sink::Writer;
 use serde_json::{Value, json};
-use sink_support::{TRANSPORTS, TestStore, assert_accounted, batch, schema};
 
 /// Two rows with edge values; the second has nulls, which the record must omit.
 fn edge_batch() -> RecordBatch {

@@ -1,16 +1,12 @@
 //! Terminal errors fail the rows at once with the service's code and message: per-entry validation errors of
 //! BatchWriteRecord, a PutRecord refused, a feature group that does not exist.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sink_support;
-
+use crate::support::{TRANSPORTS, TestStore, assert_accounted, batch};
 use featurestore_core::Error;
 use featurestore_core::config::{Api, TransportKind};
 use featurestore_core::metrics::index;
 use featurestore_core::model::FeatureType;
 use featurestore_core::record::FailureOrigin;
 use featurestore_core::sink::Writer;
-use sink_support::{TRANSPORTS, TestStore, assert_accounted, batch};
 
 /// The group's model with `x0` declared String although the store has it Fractional: the writer then sends
 /// text the store rejects with ValidationError, for the rows whose x0 is not a number.

@@ -2,8 +2,6 @@
 //! calls of 25 records through the real `RateControl` and `Pacer`; the service admits them from a token bucket
 //! of one second's burst, as featurestore-local's cap does, and may also throttle at random. What is checked is
 //! where the controller goes, not how fast the machine is.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};

@@ -1,14 +1,10 @@
 //! The accounting invariant under every fault at once, with several writers sharing the I/O runtimes:
 //! accepted = acknowledged + failed, the store holds every acknowledged row, and failed rows say why.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sink_support;
-
+use crate::support::{TestStore, assert_accounted, batch};
 use featurestore_core::config::{RetryConfig, TransportKind};
 use featurestore_core::metrics::index;
 use featurestore_core::sink::Writer;
 use featurestore_local::Faults;
-use sink_support::{TestStore, assert_accounted, batch};
 
 #[test]
 fn accepted_equals_acknowledged_plus_failed_under_throttling_faults_and_resets() {

@@ -1,7 +1,5 @@
 //! Helpers shared by the encoder's integration tests: feature groups built through the real
 //! DescribeFeatureGroup parser, and batches encoded through the public facade.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch};

@@ -1,15 +1,11 @@
 //! The service's size limits, checked before sending: 358,400 bytes (350 KB) per value and per record,
 //! 2,048 bytes (2 KB) per record identifier, counted as UTF-8 bytes before JSON escaping.
 // Tests and their helpers may panic on a broken expectation: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod encode_support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{ArrayRef, StringArray};
-use encode_support::*;
 
 /// Bytes a record of `id` (`r0`), `event_time` (`2024-01-01T00:00:00Z`) and `x` counts besides `x`'s
 /// value: the three names and the two other values.

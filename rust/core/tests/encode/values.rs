@@ -1,18 +1,14 @@
 //! Every value encoding rule, with the exact text sent to the service (docs/ARCHITECTURE.md §4).
 // Tests and their helpers may panic on a broken expectation: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod encode_support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use arrow_array::builder::{
     FixedSizeListBuilder, Float64Builder, Int64Builder, LargeListBuilder, ListBuilder, StringBuilder,
 };
 use arrow_array::types::Int32Type;
 use arrow_array::*;
 use arrow_schema::DataType;
-use encode_support::*;
 
 fn arc(array: impl Array + 'static) -> ArrayRef {
     Arc::new(array)

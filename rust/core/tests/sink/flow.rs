@@ -1,18 +1,14 @@
 //! Flow control: the adaptive rate follows throttling and is shared by the writers of a group, the
 //! records-per-second ceiling holds, the bounded queue holds the caller back, and abort stops promptly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod sink_support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{TestStore, assert_accounted, batch};
 use featurestore_core::Error;
 use featurestore_core::config::TransportKind;
 use featurestore_core::metrics::index;
 use featurestore_core::record::FailureOrigin;
 use featurestore_core::sink::Writer;
 use featurestore_local::Faults;
-use sink_support::{TestStore, assert_accounted, batch};
 
 #[test]
 fn throttling_sets_an_adaptive_rate_and_every_row_still_lands() {

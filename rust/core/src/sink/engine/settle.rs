@@ -1,0 +1,116 @@
+//! Settling: a record acknowledged or failed for good. The only place counters move and budget is given back,
+//! so every accepted record is counted exactly once.
+
+use serde_json::{Map, Value};
+
+use super::Shared;
+use crate::error::Error;
+use crate::metrics::Stats;
+use crate::record::{EncodedBatch, FailedRecord, FailureOrigin, FailureReason};
+
+pub(super) fn reason(origin: FailureOrigin, code: &str, message: impl Into<String>) -> FailureReason {
+    FailureReason {
+        origin,
+        column: None,
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+pub(super) fn settle_acknowledged(shared: &Shared, records: usize) {
+    Stats::add(&shared.outcomes.stats.rows_acknowledged, records);
+    shared.outcomes.budget.give_back_records(records);
+}
+
+/// Fails `indexes` of `batch` with `reason`, keeping each row's values as the service would have received them.
+pub(super) fn settle_failed(
+    shared: &Shared,
+    batch: &EncodedBatch,
+    indexes: &[usize],
+    reason: &FailureReason,
+) {
+    if indexes.is_empty() {
+        return;
+    }
+    let failed: Vec<FailedRecord> = indexes
+        .iter()
+        .map(|&i| {
+            let span = batch.records()[i];
+            let (record_identifier, values) =
+                values_of(batch.record_json(&span), &shared.calls.record_identifier);
+            FailedRecord {
+                row: span.row,
+                record_identifier,
+                values,
+                reason: reason.clone(),
+            }
+        })
+        .collect();
+    shared
+        .outcomes
+        .failed
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .extend(failed);
+    Stats::add(&shared.outcomes.stats.rows_failed, indexes.len());
+    shared.outcomes.budget.give_back_records(indexes.len());
+}
+
+/// A record's JSON (`[{"FeatureName":..,"ValueAsString":..},..]`) as a map feature -> value, and its identifier.
+pub(super) fn values_of(record_json: &[u8], record_identifier: &str) -> (Option<String>, Map<String, Value>) {
+    let mut values = Map::new();
+    let mut identifier = None;
+    if let Ok(Value::Array(features)) = serde_json::from_slice::<Value>(record_json) {
+        for feature in features {
+            let Value::Object(mut feature) = feature else {
+                continue;
+            };
+            let Some(Value::String(name)) = feature.remove("FeatureName") else {
+                continue;
+            };
+            let value = feature
+                .remove("ValueAsString")
+                .or_else(|| feature.remove("ValueAsStringList"))
+                .unwrap_or(Value::Null);
+            if name == record_identifier {
+                identifier = value.as_str().map(str::to_owned);
+            }
+            values.insert(name, value);
+        }
+    }
+    (identifier, values)
+}
+
+pub(super) fn latch_fatal(shared: &Shared, error: Error) {
+    let mut fatal = shared.outcomes.fatal.lock().unwrap_or_else(|p| p.into_inner());
+    if fatal.is_none() {
+        log::error!("writer for {} stops: {error}", shared.calls.spec.feature_group);
+        *fatal = Some(error);
+    }
+}
+
+pub(super) fn aborted_reason() -> FailureReason {
+    reason(
+        FailureOrigin::Aborted,
+        "Aborted",
+        "the writer was aborted before the record was acknowledged",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_values_are_the_features_as_sent() {
+        let (id, values) = values_of(
+            br#"[{"FeatureName":"id","ValueAsString":"42"},{"FeatureName":"tags","ValueAsStringList":["a","b"]}]"#,
+            "id",
+        );
+        assert_eq!(id.as_deref(), Some("42"));
+        assert_eq!(
+            Value::Object(values),
+            serde_json::json!({"id": "42", "tags": ["a", "b"]})
+        );
+    }
+}

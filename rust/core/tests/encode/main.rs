@@ -1,0 +1,12 @@
+//! The encoder, the schema check and the feature group model, in one test binary (each test binary links the
+//! whole crate, so few binaries build faster).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod event_time;
+mod failures;
+mod limits;
+mod model;
+mod roundtrip;
+mod schema;
+mod support;
+mod values;
