@@ -26,9 +26,9 @@ use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, 
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use featurestore_core::client::client_for;
 use featurestore_core::config::{Api, ClientConfig, TransportKind, WriterConfig};
+use featurestore_core::io_runtime::next_runtime;
 use featurestore_core::metrics::index;
 use featurestore_core::model::FeatureGroup;
-use featurestore_core::runtime::next_runtime;
 use featurestore_core::sink::Writer;
 use serde_json::{Value, json};
 

@@ -15,7 +15,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use crate::config::{ClientConfig, TransportKind};
 use crate::credentials::{self, CredentialsCache};
 use crate::error::Result;
-use crate::runtime::IoRuntime;
+use crate::io_runtime::IoRuntime;
 use crate::signing::Signer;
 use crate::transport::{Endpoint, SdkWriter, SignedHttp, Transport};
 

@@ -10,8 +10,8 @@ use serde_json::json;
 use crate::client::client_for;
 use crate::config::{ClientConfig, RetryConfig};
 use crate::error::{ConfigProblem, Error, Result};
+use crate::io_runtime::next_runtime;
 use crate::retry::{Backoff, ErrorClass, classify_call};
-use crate::runtime::next_runtime;
 use crate::transport::SendError;
 
 const TARGET: &str = "SageMaker.DescribeFeatureGroup";

@@ -16,10 +16,10 @@ use crate::client::client_for;
 use crate::config::WriterConfig;
 use crate::encode::RecordEncoder;
 use crate::error::{Error, Result};
+use crate::io_runtime::next_runtime;
 use crate::metrics::METRIC_COUNT;
 use crate::model::FeatureGroup;
 use crate::record::{EncodedBatch, FailedRecord};
-use crate::runtime::next_runtime;
 use crate::schema::check_schema;
 
 use engine::Engine;

@@ -13,9 +13,9 @@ use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use aws_sdk_sagemakerfeaturestoreruntime as sdk;
 use featurestore_core::client::client_for;
 use featurestore_core::config::{ClientConfig, RetryConfig, TransportKind, WriterConfig};
+use featurestore_core::io_runtime::next_runtime;
 use featurestore_core::metrics::{METRIC_COUNT, index};
 use featurestore_core::model::FeatureGroup;
-use featurestore_core::runtime::next_runtime;
 use featurestore_local::{BackgroundServer, Faults, ServerConfig, Stats};
 use serde_json::{Value, json};
 
