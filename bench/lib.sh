@@ -5,20 +5,9 @@ BENCH_VENV="$ROOT/.venv-bench"
 STORE_BIN="$ROOT/target/release/featurestore-local"
 JAR="$ROOT/$(connector_jar 2.12)"
 
-# The venv with the pinned peers; re-installed only when bench/requirements.txt changes.
+# The venv with the pinned peers (AWS's connector's wheel is ~360 MB).
 ensure_bench_venv() {
-  local req="$ROOT/bench/requirements.txt" stamp="$BENCH_VENV/.requirements.sha" want
-  want="$(sha256sum "$req" | cut -d' ' -f1)"
-  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    return
-  fi
-  log "installing bench/requirements.txt into $BENCH_VENV (the AWS connector's wheel is ~360 MB)"
-  local t0; t0=$(date +%s)
-  rm -rf "$BENCH_VENV"
-  python3 -m venv "$BENCH_VENV"
-  "$BENCH_VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
-  echo "$want" >"$stamp"
-  log "venv installed in $(( $(date +%s) - t0 )) s"
+  ensure_venv_at "$BENCH_VENV" "$ROOT/bench/requirements.txt"
 }
 
 # The jar is rebuilt when missing or older than a source it is built from (Scala, the engine, the JNI crate).

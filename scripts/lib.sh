@@ -10,29 +10,64 @@ mkdir -p "$WORK"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# The Python venv with the pinned test packages (tests/requirements.txt). Re-installs only when the
-# requirements file changes.
+# The JDK every script, test and Spark process uses (Spark 3.5 and 4 both run on 17): $JAVA_HOME if set, else
+# the system's OpenJDK 17. The one place a toolchain path is written.
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
+
+# A venv at $1 with the pinned packages of requirements file $2, made by Python $3 (default python3); made
+# again from scratch only when the requirements file changes.
+ensure_venv_at() {
+  local venv="$1" req="$2" python="${3:-python3}"
+  local stamp="$venv/.requirements.sha" want
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return
+  fi
+  log "installing ${req#"$ROOT"/} into ${venv#"$ROOT"/} ($("$python" --version))"
+  local t0; t0=$(date +%s)
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+  echo "$want" >"$stamp"
+  log "venv installed in $(( $(date +%s) - t0 )) s"
+}
+
+# The test venv (tests/requirements.txt), first on PATH.
 ensure_venv() {
-  local venv="$ROOT/.venv" req="$ROOT/tests/requirements.txt"
-  if [ ! -x "$venv/bin/python" ]; then
-    log "creating $venv"
-    python3 -m venv "$venv"
-  fi
-  local stamp="$venv/.requirements.sha"
-  local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "installing $req into $venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
-    echo "$want" >"$stamp"
-  fi
-  export VENV="$venv"
-  export PATH="$venv/bin:$PATH"
+  ensure_venv_at "$ROOT/.venv" "$ROOT/tests/requirements.txt"
+  export VENV="$ROOT/.venv"
+  export PATH="$VENV/bin:$PATH"
 }
 
 # The release featurestore-local that the tests, examples and main job start.
 ensure_store_binary() {
   log "cargo build --release -p featurestore-local"
   (cd "$ROOT" && cargo build --release --locked -p featurestore-local)
+}
+
+# Starts featurestore-local (tests/local/fslocal.py, the one launcher every harness uses) with data directory $1
+# for a harness that cannot start it itself; sets STORE_ENDPOINT and STORE_PID. Stop it with stop_store.
+start_store() {
+  local endpoint_file="$1.endpoint"
+  rm -rf "$1" "$endpoint_file"
+  "$VENV/bin/python" "$ROOT/tests/local/fslocal.py" serve --data-dir "$1" >"$endpoint_file" &
+  STORE_PID=$!
+  local waited=0
+  until [ -s "$endpoint_file" ]; do
+    kill -0 "$STORE_PID" 2>/dev/null || { echo "featurestore-local did not start (log: $1.log)" >&2; return 1; }
+    sleep 0.1
+    waited=$((waited + 1))
+    [ "$waited" -lt 600 ] || { echo "featurestore-local not ready after 60 s (log: $1.log)" >&2; return 1; }
+  done
+  STORE_ENDPOINT="$(head -1 "$endpoint_file")"
+  export STORE_ENDPOINT STORE_PID
+}
+
+stop_store() {
+  [ -n "${STORE_PID:-}" ] || return 0
+  kill "$STORE_PID" 2>/dev/null || true
+  wait "$STORE_PID" 2>/dev/null || true
+  STORE_PID=""
 }
 
 # The connector's jar for Scala $1 (2.12: Spark 3.5; 2.13: Spark 4), relative to the repository.

@@ -7,7 +7,6 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 
 RECORDS="${RECORDS:-100000}"
 job="$WORK/main-job"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The Spark connector: Maven build and ScalaTest suites for Spark 3.5 / Scala 2.12 (the suites start the
-# release featurestore-local on free ports), then the same suites and the packaged-jar checks for Spark 4.2 /
-# Scala 2.13. Maven's dependencies go to ~/.m2 (downloaded on a fresh machine).
+# The Spark connector: Maven build and ScalaTest suites for Spark 3.5 / Scala 2.12 against the release
+# featurestore-local (started here, on a free port, and given to the suites as FEATURESTORE_LOCAL_ENDPOINT), then
+# the same suites and the packaged-jar checks for Spark 4.2 / Scala 2.13. Maven's dependencies go to ~/.m2
+# (downloaded on a fresh machine).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 
-log "cargo build --release -p featurestore-local (the store the suites write to)"
-cargo build --release --locked -p featurestore-local
+ensure_venv
+ensure_store_binary
+start_store "$WORK/jvm-store"
+trap stop_store EXIT
+export FEATURESTORE_LOCAL_ENDPOINT="$STORE_ENDPOINT"
+log "featurestore-local for the suites at $FEATURESTORE_LOCAL_ENDPOINT"
 
 # verify = compile, build the native library (scripts/build-native.sh), test, package, then the packaged-jar suite.
 log "mvn verify (Spark 3.5 / Scala 2.12)"

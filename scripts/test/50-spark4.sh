@@ -5,8 +5,6 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
-
 ensure_venv
 
 python311=""
@@ -19,15 +17,8 @@ for candidate in python3.11 python3.12 python3.13 python3; do
 done
 [ -n "$python311" ] || { echo "pyspark 4 needs Python >= 3.11, and none was found" >&2; exit 1; }
 
-venv4="$ROOT/.venv-spark4" req4="$ROOT/tests/spark4-requirements.txt"
-want="$(sha256sum "$req4" | cut -d' ' -f1)"
-if [ "$(cat "$venv4/.requirements.sha" 2>/dev/null)" != "$want" ]; then
-  log "installing $req4 into $venv4 ($($python311 --version))"
-  rm -rf "$venv4"
-  "$python311" -m venv "$venv4"
-  "$venv4/bin/pip" install -q --disable-pip-version-check -r "$req4"
-  echo "$want" >"$venv4/.requirements.sha"
-fi
+venv4="$ROOT/.venv-spark4"
+ensure_venv_at "$venv4" "$ROOT/tests/spark4-requirements.txt" "$python311"
 
 ensure_store_binary
 ensure_connector_jar 2.13

@@ -1,5 +1,10 @@
-"""Helpers for the featurestore-local tests: the release binary on a free port of 127.0.0.1 with a data directory,
-boto3 clients (from the pinned venv) pointed at it, its admin API, and feature groups and records to write."""
+"""featurestore-local as every harness starts it (the store's tests, the Spark tests, the benchmarks, and the JVM
+suites through `serve`): the release binary on a free port of 127.0.0.1 with a data directory, waited for until
+it prints its ready line; boto3 clients (from the pinned venv) pointed at it, its admin API, and feature groups
+and records to write.
+
+    python tests/local/fslocal.py serve --data-dir DIR    prints the endpoint once ready, stops on SIGTERM
+"""
 
 from __future__ import annotations
 
@@ -38,18 +43,31 @@ class LocalStore:
     _clients: dict = field(default_factory=dict)
 
     @classmethod
-    def start(cls, data_dir: Path, *args: str, port: int = 0, timeout: float = 30.0) -> "LocalStore":
-        """Starts the store on `port` (0: a free one) with `data_dir` and more flags; waits for its ready line."""
-        if not os.access(BINARY, os.X_OK):
-            raise RuntimeError(f"{BINARY} is missing: cargo build --release --locked -p featurestore-local")
+    def start(
+        cls,
+        data_dir: Path,
+        *args: str,
+        port: int = 0,
+        timeout: float = 30.0,
+        binary: Path = BINARY,
+        log_path: Path | None = None,
+        log_level: str | None = None,
+        cpus: set[int] | None = None,
+    ) -> "LocalStore":
+        """Starts the store on `port` (0: a free one) with `data_dir` and more flags, its log in `log_path`
+        (default: next to the data directory) at `log_level` (default: $RUST_LOG, else info), pinned to `cpus`
+        if given; waits for its ready line."""
+        if not os.access(binary, os.X_OK):
+            raise RuntimeError(f"{binary} is missing: cargo build --release --locked -p featurestore-local")
         data_dir.mkdir(parents=True, exist_ok=True)
-        log_path = data_dir.parent / f"{data_dir.name}.log"
+        log_path = log_path or data_dir.parent / f"{data_dir.name}.log"
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                [str(BINARY), "--port", str(port), "--data-dir", str(data_dir), *args],
+                [str(binary), "--port", str(port), "--data-dir", str(data_dir), *args],
                 stdout=subprocess.PIPE,
                 stderr=log,
-                env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info")},
+                env={**os.environ, "RUST_LOG": log_level or os.environ.get("RUST_LOG", "info")},
+                preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
             )
         ready, _, _ = select.select([process.stdout], [], [], timeout)
         line = process.stdout.readline().decode() if ready else ""
@@ -144,3 +162,28 @@ def record(id: str = "r1", ts: str = "2024-05-01T10:00:00Z", count: str = "1", *
 
 def as_dict(record: list[dict]) -> dict:
     return {v["FeatureName"]: v.get("ValueAsString", v.get("ValueAsStringList")) for v in record}
+
+
+def serve(data_dir: Path) -> None:
+    """Runs a store for a harness in another language: prints its endpoint, stops it on SIGTERM or SIGINT."""
+    store = LocalStore.start(data_dir)
+    stopping = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.append(True))
+    print(store.endpoint, flush=True)
+    while not stopping:
+        try:
+            store.process.wait(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+    store.stop()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    serve(parser.parse_args().data_dir)

@@ -11,10 +11,16 @@ import pytest
 
 from localstore import ROOT, LocalStore, aws_env
 
-JAVA_HOME = os.environ.get("JAVA_HOME") or "/usr/lib/jvm/java-17-openjdk-amd64"
+# scripts/lib.sh chooses the JDK; run these tests through scripts/test/40-spark-e2e.sh (or set JAVA_HOME).
+JAVA_HOME = os.environ.get("JAVA_HOME", "")
 JAR_2_12 = ROOT / "jvm" / "target" / "scala-2.12" / "featurestore-spark_2.12-0.1.0.jar"
 JAR_2_13 = ROOT / "jvm" / "target" / "scala-2.13" / "featurestore-spark_2.13-0.1.0.jar"
 SESSION_TIME_ZONE = "America/Los_Angeles"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not JAVA_HOME:
+        raise pytest.UsageError("JAVA_HOME is not set: run scripts/test/40-spark-e2e.sh, or set it to a JDK 17")
 
 
 def spark_env(endpoint: str) -> dict[str, str]:

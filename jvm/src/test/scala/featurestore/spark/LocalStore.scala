@@ -1,21 +1,19 @@
 package featurestore.spark
 
-import java.io.{BufferedReader, File, InputStreamReader}
 import java.net.{HttpURLConnection, URL, URLEncoder}
 import java.nio.charset.StandardCharsets
-import java.nio.file.Files
-import java.util.concurrent.TimeUnit
 
 import scala.collection.JavaConverters._
 
 import com.fasterxml.jackson.databind.JsonNode
 
 /**
- * The real local Feature Store (target/release/featurestore-local) on a free port of 127.0.0.1, for the suites.
- * Feature groups are created and records read back with plain HTTP calls speaking the service's wire protocols
- * (the Java SDK is not on the classpath; the local store does not check signatures).
+ * The real local Feature Store the suites write to, started by scripts/test/30-jvm.sh with the launcher every
+ * harness uses (tests/local/fslocal.py) and named by the `featurestore.local.endpoint` system property. Feature
+ * groups are created and records read back with plain HTTP calls speaking the service's wire protocols (the Java
+ * SDK is not on the classpath; the local store does not check signatures).
  */
-final class LocalStore private (process: Process, val endpoint: String, val dataDir: File) {
+final class LocalStore private (val endpoint: String) {
 
   /** CreateFeatureGroup with an online store; `features` are (name, type[, collection]) in order. */
   def createFeatureGroup(
@@ -75,11 +73,6 @@ final class LocalStore private (process: Process, val endpoint: String, val data
     require(status == 200, s"setting faults failed: $status $response")
   }
 
-  def stop(): Unit = {
-    process.destroy()
-    if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly()
-  }
-
   private def call(method: String, path: String, body: String, headers: Map[String, String]): (Int, String) = {
     val connection = new URL(endpoint + path).openConnection().asInstanceOf[HttpURLConnection]
     connection.setRequestMethod(method)
@@ -111,25 +104,12 @@ final class LocalStore private (process: Process, val endpoint: String, val data
 }
 
 object LocalStore {
-  private val Ready = "featurestore-local listening on (http://\\S+)".r
 
-  /** Starts the binary named by the `featurestore.local.binary` system property (set by the Maven build). */
-  def start(): LocalStore = {
-    val binary = new File(sys.props.getOrElse("featurestore.local.binary",
-      sys.error("featurestore.local.binary is not set (run the suites through Maven)")))
-    require(binary.canExecute, s"$binary is missing: build it with cargo build --release -p featurestore-local")
-    val dataDir = Files.createTempDirectory("featurestore-local-").toFile
-    val log = new File(dataDir.getParentFile, dataDir.getName + ".log")
-    val process = new ProcessBuilder(binary.getPath, "--port", "0", "--data-dir", dataDir.getPath)
-      .redirectError(log)
-      .start()
-    val lines = new BufferedReader(new InputStreamReader(process.getInputStream, StandardCharsets.UTF_8))
-    val first = lines.readLine()
-    first match {
-      case Ready(endpoint) => new LocalStore(process, endpoint, dataDir)
-      case _ =>
-        process.destroyForcibly()
-        sys.error(s"featurestore-local did not start (first line: $first; log: $log)")
-    }
+  /** The store at `featurestore.local.endpoint` (set by the Maven build from FEATURESTORE_LOCAL_ENDPOINT). */
+  def connect(): LocalStore = {
+    val endpoint = sys.props.get("featurestore.local.endpoint").filter(_.startsWith("http://")).getOrElse(
+      sys.error("featurestore.local.endpoint is not set: run the suites through scripts/test/30-jvm.sh, or start " +
+        "a store with `python tests/local/fslocal.py serve --data-dir DIR` and export FEATURESTORE_LOCAL_ENDPOINT"))
+    new LocalStore(endpoint)
   }
 }

@@ -5,15 +5,11 @@ import java.util.concurrent.atomic.AtomicInteger
 import org.apache.spark.sql.SparkSession
 
 /**
- * One local store and one SparkSession (local[2]) for every suite of the run, stopped when the JVM exits.
+ * One local store and one SparkSession (local[2], stopped when the JVM exits) for every suite of the run.
  * The session's time zone is not UTC on purpose: the engine must write event times in UTC regardless.
  */
 object TestEnv {
-  lazy val store: LocalStore = {
-    val s = LocalStore.start()
-    sys.addShutdownHook(s.stop())
-    s
-  }
+  lazy val store: LocalStore = LocalStore.connect()
 
   lazy val spark: SparkSession = {
     val session = SparkSession.builder()

@@ -5,15 +5,16 @@ import java.lang.management.ManagementFactory
 import org.apache.spark.sql.SparkSession
 
 /**
- * A bench command (not a test): writes N rows of 20 features with local[2] into a fresh local store and prints
- * wall time, records/s and the JVM's CPU time (driver + executors: the client side; the store is another
- * process). Run from the repository root after a build:
+ * A bench command (not a test): writes N rows of 20 features with local[2] into a new feature group of a local
+ * store and prints wall time, records/s and the JVM's CPU time (driver + executors: the client side; the store
+ * is another process). Run from the repository root after a build, with a store started by
+ * `.venv/bin/python tests/local/fslocal.py serve --data-dir .work/bench-store &` (it prints its endpoint):
  *
  * {{{
  * mvn -q -f jvm/pom.xml -Dnative.skip=true test-compile exec:exec -Dexec.classpathScope=test \
  *   -Dexec.executable=java -Dexec.args="--add-opens=java.base/java.nio=ALL-UNNAMED \
  *   --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED \
- *   --add-opens=java.base/java.util=ALL-UNNAMED -Dfeaturestore.local.binary=target/release/featurestore-local \
+ *   --add-opens=java.base/java.util=ALL-UNNAMED -Dfeaturestore.local.endpoint=<endpoint> \
  *   -Djava.library.path=jvm/target/scala-2.12/native-test -cp %classpath featurestore.spark.WriteBench 1000000 4"
  * }}}
  */
@@ -25,9 +26,9 @@ object WriteBench {
       .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "America/New_York")
       .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1").getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
-    val store = LocalStore.start()
+    val store = LocalStore.connect()
     try {
-      val group = "bench"
+      val group = TestEnv.newGroupName("bench")
       val integral = (1 to 8).map(i => s"i$i" -> "Integral")
       val fractional = (1 to 8).map(i => s"f$i" -> "Fractional")
       store.createFeatureGroup(group, "id", "ts",
@@ -48,9 +49,6 @@ object WriteBench {
       println(f"rows=$rows partitions=$partitions written=${summary.written} failed=${summary.failed} " +
         f"seconds=$seconds%.2f records_per_s=${rows / seconds}%.0f client_cpu_s=$cpuSeconds%.2f " +
         f"client_cpu_us_per_record=${cpuSeconds * 1e6 / rows}%.2f")
-    } finally {
-      store.stop()
-      spark.stop()
-    }
+    } finally spark.stop()
   }
 }
