@@ -122,6 +122,8 @@ pub enum FailureOrigin {
     RetriesExhausted,
     /// The writer was aborted before the record was acknowledged.
     Aborted,
+    /// A bug: the task sending the record ended without settling it (a panic).
+    Internal,
 }
 
 impl fmt::Display for FailureReason {

@@ -2,12 +2,17 @@
 //!
 //! A [`Writer`] encodes each batch on the caller's thread (validation and encoding are CPU work the caller
 //! pays for, one encoder per column built once per schema) and hands the encoded records to its
-//! [`engine::Engine`], whose tasks on one of the process's I/O runtimes send them. The caller blocks only when the
-//! writer's queue is full, in `flush()` and in `abort()`; nothing calls back into it.
+//! [`engine::Engine`], whose tasks on one of the process's I/O runtimes send them. The caller waits only while the
+//! writer's queue is full, in `flush()` and in `abort()`; nothing calls back into it. The first two waits can be
+//! bounded (`write_ipc_stream`, `send_pending`, `flush_within` take a timeout and say whether they are done), so
+//! that a Spark task killed meanwhile notices it between two waits.
 
 pub mod budget;
 pub mod ceiling;
 pub mod engine;
+
+use std::collections::VecDeque;
+use std::time::Duration;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -33,6 +38,8 @@ pub struct Writer {
     encoder: Option<(SchemaRef, RecordEncoder)>,
     /// Rows seen so far: the next batch's first row number.
     next_row: u64,
+    /// Batches encoded and counted in, waiting for room in the queue, in order.
+    pending: VecDeque<EncodedBatch>,
     engine: Engine,
 }
 
@@ -66,26 +73,51 @@ impl Writer {
             group,
             encoder: None,
             next_row: 0,
+            pending: VecDeque::new(),
             engine,
         })
     }
 
-    /// Writes the batches of one complete Arrow IPC stream (schema, batches, end of stream). The arrays are
-    /// dropped before this returns.
-    pub fn write_ipc_stream(&mut self, bytes: &[u8]) -> Result<()> {
+    /// Writes the batches of one complete Arrow IPC stream (schema, batches, end of stream): encodes them, then
+    /// queues their records, waiting at most `wait` for room (`None`: as long as it takes). Returns whether all
+    /// are queued; if not, [`Self::send_pending`] goes on. The arrays are dropped before this returns.
+    pub fn write_ipc_stream(&mut self, bytes: &[u8], wait: Option<Duration>) -> Result<bool> {
         self.check_open()?;
+        if !self.pending.is_empty() {
+            return Err(Error::Internal(
+                "a batch was written while an earlier one still waits for room (call send_pending)".into(),
+            ));
+        }
         let reader = arrow_ipc::reader::StreamReader::try_new(bytes, None)
             .map_err(|e| Error::Input(format!("not an Arrow IPC stream: {e}")))?;
         for batch in reader {
             let batch = batch.map_err(|e| Error::Input(format!("unreadable Arrow IPC batch: {e}")))?;
-            self.write_batch(&batch)?;
+            self.encode(&batch)?;
         }
-        Ok(())
+        self.send_pending(wait)
     }
 
-    /// Validates and encodes `batch`, then queues its records (blocking while the queue is full).
+    /// Validates and encodes `batch`, then queues its records (waiting as long as the queue is full).
     pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
         self.check_open()?;
+        self.encode(batch)?;
+        self.send_pending(None).map(|_| ())
+    }
+
+    /// Queues the batches waiting for room, waiting at most `wait` for it; returns whether none is left.
+    pub fn send_pending(&mut self, wait: Option<Duration>) -> Result<bool> {
+        self.check_open()?;
+        while let Some(batch) = self.pending.pop_front() {
+            if let Some(batch) = self.engine.enqueue(batch, wait)? {
+                self.pending.push_front(batch);
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Validates and encodes `batch` and counts its rows in; its records wait in `pending`.
+    fn encode(&mut self, batch: &RecordBatch) -> Result<()> {
         let schema = batch.schema();
         let same_schema = matches!(&self.encoder, Some((current, _)) if *current == schema);
         if !same_schema {
@@ -106,21 +138,35 @@ impl Writer {
             )));
         }
         self.next_row += batch.num_rows() as u64;
-        self.engine.submit(encoded)
+        if self.engine.accept(&mut encoded) {
+            self.pending.push_back(encoded);
+        }
+        Ok(())
     }
 
     /// Returns when every accepted row is acknowledged or failed; then the latched error, if any.
     pub fn flush(&mut self) -> Result<()> {
-        self.engine.flush();
+        self.flush_within(None).map(|_| ())
+    }
+
+    /// [`Self::flush`], waiting at most `wait`: `Ok(false)` when rows are still unsettled by then.
+    pub fn flush_within(&mut self, wait: Option<Duration>) -> Result<bool> {
+        let queued = self.pending.is_empty() || self.send_pending(wait)?;
+        if !queued || !self.engine.flush_within(wait) {
+            return Ok(false);
+        }
         match self.engine.fatal_error() {
             Some(error) => Err(error),
-            None => Ok(()),
+            None => Ok(true),
         }
     }
 
-    /// Stops promptly: calls in flight are cancelled and every row not yet acknowledged fails with origin
-    /// `Aborted`. Later writes return [`Error::Aborted`].
+    /// Stops promptly: calls in flight are cancelled and every row not yet acknowledged (or still waiting for
+    /// room) fails with origin `Aborted`. Later writes return [`Error::Aborted`].
     pub fn abort(&mut self) {
+        for batch in self.pending.drain(..) {
+            self.engine.fail_unqueued(&batch);
+        }
         self.engine.abort();
     }
 

@@ -92,7 +92,8 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_openWriter<'local>(
 }
 
 /// Executor: hands one complete Arrow IPC stream (`length` bytes at the start of the direct buffer) to the
-/// writer. Blocks while the writer's queue is full; returns an error latched by the writer since the last call.
+/// writer, waiting at most `wait_ms` (negative: as long as it takes) for room in its queue; returns whether every
+/// row is queued (if not, `sendPending` goes on). Returns an error latched by the writer since the last call.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_featurestore_spark_NativeBridge_write<'local>(
     mut env: EnvUnowned<'local>,
@@ -100,23 +101,47 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_write<'local>(
     handle: jlong,
     ipc_stream: JByteBuffer<'local>,
     length: jint,
-) {
+    wait_ms: jlong,
+) -> jboolean {
     call(&mut env, |env| {
         let bytes = direct_bytes(env, &ipc_stream, length)?;
-        WRITERS.with(handle, |writer| Ok(writer.write_ipc_stream(bytes)?))
+        WRITERS.with(
+            handle,
+            |writer| Ok(writer.write_ipc_stream(bytes, wait(wait_ms))?),
+        )
     })
 }
 
-/// Executor: returns once every accepted row is acknowledged or failed.
+/// Executor: queues the rows still waiting for room, waiting at most `wait_ms`; returns whether none is left.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_sendPending<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    wait_ms: jlong,
+) -> jboolean {
+    call(&mut env, |_env| {
+        WRITERS.with(handle, |writer| Ok(writer.send_pending(wait(wait_ms))?))
+    })
+}
+
+/// Executor: waits at most `wait_ms` for every accepted row to be acknowledged or failed; returns whether they
+/// are (then with the latched error, if any).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_featurestore_spark_NativeBridge_flush<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     handle: jlong,
-) {
+    wait_ms: jlong,
+) -> jboolean {
     call(&mut env, |_env| {
-        WRITERS.with(handle, |writer| Ok(writer.flush()?))
+        WRITERS.with(handle, |writer| Ok(writer.flush_within(wait(wait_ms))?))
     })
+}
+
+/// A wait in milliseconds from Java; negative means no limit.
+fn wait(wait_ms: jlong) -> Option<std::time::Duration> {
+    u64::try_from(wait_ms).ok().map(std::time::Duration::from_millis)
 }
 
 /// Executor: stops promptly; rows not yet acknowledged are failed (origin `Aborted`).

@@ -66,14 +66,34 @@ impl QueueBudget {
     /// Blocks until `records` and `bytes` fit, then takes them. A batch larger than the whole budget is let
     /// in alone, once everything before it is done, so it cannot wait forever.
     pub fn take(&self, records: usize, bytes: usize) {
+        self.take_within(records, bytes, None);
+    }
+
+    /// [`Self::take`], giving up after `timeout` (`None`: never); returns whether it took them.
+    pub fn take_within(&self, records: usize, bytes: usize, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
         let mut state = self.state();
         while !self.fits(state.used, records, bytes) {
             state.taker_needs = Some(Used { records, bytes });
-            state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
+            state = match deadline {
+                None => self.freed.wait(state).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        state.taker_needs = None;
+                        return false;
+                    }
+                    self.freed
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
         }
         state.taker_needs = None;
         state.used.records += records;
         state.used.bytes += bytes;
+        true
     }
 
     pub fn give_back_records(&self, records: usize) {

@@ -16,7 +16,7 @@ mod dispatch;
 mod judge;
 mod settle;
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ use crate::throughput::{Throughput, controller_for};
 use crate::transport::WriteSpec;
 
 use self::dispatch::dispatch;
-use self::settle::{reason, settle_failed};
+use self::settle::{aborted_reason, fail_unqueued, latch_fatal, reason, settle_failed};
 
 /// How long `abort()` waits for in-flight calls to wind down; they are cancelled, so this is a safety net.
 const ABORT_GRACE: Duration = Duration::from_secs(10);
@@ -76,7 +76,8 @@ struct Flow {
     aborted: watch::Sender<bool>,
 }
 
-/// Where outcomes land: only settling (`settle`) moves them.
+/// Where outcomes land: rows are counted in when submitted (or failed by the encoder, or acknowledged in a dry
+/// run), and out only where a record is settled (`settle`).
 #[derive(Debug)]
 struct Outcomes {
     stats: Stats,
@@ -86,15 +87,52 @@ struct Outcomes {
     fatal: Mutex<Option<Error>>,
 }
 
-/// A batch on its way; gives its bytes back to the budget when the last call holding it is done.
+/// A batch on its way. Each of its records is settled exactly once, whatever happens to the tasks sending it:
+/// one bit per record says which are. When the last call holding it is done, it gives its bytes back and fails
+/// any record no task settled (only a panic in an I/O task leaves one), so that `flush()` never waits for it.
 #[derive(Debug)]
 struct QueuedBatch {
     batch: EncodedBatch,
     shared: Arc<Shared>,
+    settled: Box<[AtomicU64]>,
+}
+
+impl QueuedBatch {
+    fn new(batch: EncodedBatch, shared: Arc<Shared>) -> Self {
+        let words = batch.records().len().div_ceil(64);
+        Self {
+            batch,
+            shared,
+            settled: (0..words).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// Marks record `index` settled; false when it already was.
+    fn mark_settled(&self, index: usize) -> bool {
+        let bit = 1u64 << (index % 64);
+        self.settled[index / 64].fetch_or(bit, Ordering::AcqRel) & bit == 0
+    }
+
+    fn unsettled(&self) -> Vec<usize> {
+        (0..self.batch.records().len())
+            .filter(|&i| self.settled[i / 64].load(Ordering::Acquire) & (1u64 << (i % 64)) == 0)
+            .collect()
+    }
 }
 
 impl Drop for QueuedBatch {
     fn drop(&mut self) {
+        let unsettled = self.unsettled();
+        if !unsettled.is_empty() {
+            let message = "the record's I/O task ended without settling it (a panic: see the log)";
+            settle_failed(
+                &self.shared,
+                self,
+                &unsettled,
+                &reason(FailureOrigin::Internal, "Internal", message),
+            );
+            latch_fatal(&self.shared, Error::Internal(message.into()));
+        }
         self.shared
             .outcomes
             .budget
@@ -160,9 +198,9 @@ impl Engine {
         Engine { shared, queue }
     }
 
-    /// Takes a batch's rows: failed rows are recorded at once, encoded ones queued (blocking while the queue is
-    /// full). The caller checks for a latched error first.
-    pub fn submit(&self, mut batch: EncodedBatch) -> Result<()> {
+    /// Counts a batch's rows in: rows the encoder failed are recorded at once; in a dry run the encoded ones are
+    /// acknowledged. Returns whether records are left to [`Self::enqueue`].
+    pub fn accept(&self, batch: &mut EncodedBatch) -> bool {
         let shared = &self.shared;
         Stats::add(&shared.outcomes.stats.rows_accepted, batch.row_count());
         let failed = batch.take_failed();
@@ -176,20 +214,31 @@ impl Engine {
                 .extend(failed);
         }
         let records = batch.records().len();
-        if records == 0 {
-            return Ok(());
-        }
-        let Some(queue) = &self.queue else {
+        if records > 0 && self.queue.is_none() {
             // Dry run: every encoded row would have been sent; count it as acknowledged, and as dry-run.
             Stats::add(&shared.outcomes.stats.rows_dry_run, records);
             Stats::add(&shared.outcomes.stats.rows_acknowledged, records);
-            return Ok(());
+            return false;
+        }
+        records > 0
+    }
+
+    /// Queues an accepted batch's records once the queue has room, waiting at most `wait` (`None`: as long as
+    /// it takes); the batch comes back when it did not fit in time. The caller checks for a latched error first.
+    pub fn enqueue(&self, batch: EncodedBatch, wait: Option<Duration>) -> Result<Option<EncodedBatch>> {
+        let shared = &self.shared;
+        let Some(queue) = &self.queue else {
+            return Ok(None);
         };
-        shared.outcomes.budget.take(records, batch.encoded_bytes());
-        let queued = QueuedBatch {
-            batch,
-            shared: Arc::clone(shared),
-        };
+        let records = batch.records().len();
+        if !shared
+            .outcomes
+            .budget
+            .take_within(records, batch.encoded_bytes(), wait)
+        {
+            return Ok(Some(batch));
+        }
+        let queued = QueuedBatch::new(batch, Arc::clone(shared));
         if let Err(mpsc::error::SendError(queued)) = queue.send(queued) {
             // The dispatcher is gone (its runtime died): fail the rows rather than lose them.
             let all: Vec<usize> = (0..records).collect();
@@ -198,15 +247,33 @@ impl Engine {
                 "WriterStopped",
                 "the writer's I/O task is gone",
             );
-            settle_failed(shared, &queued.batch, &all, &reason);
+            settle_failed(shared, &queued, &all, &reason);
             return Err(Error::Internal("the writer's I/O task is gone".into()));
+        }
+        Ok(None)
+    }
+
+    /// [`Self::accept`] and [`Self::enqueue`], waiting as long as it takes.
+    pub fn submit(&self, mut batch: EncodedBatch) -> Result<()> {
+        if self.accept(&mut batch) {
+            self.enqueue(batch, None)?;
         }
         Ok(())
     }
 
+    /// Fails an accepted batch that was never queued (the writer is aborted while it waited for room).
+    pub fn fail_unqueued(&self, batch: &EncodedBatch) {
+        fail_unqueued(&self.shared, batch, &aborted_reason());
+    }
+
     /// Blocks until every accepted row is acknowledged or failed.
     pub fn flush(&self) {
-        self.shared.outcomes.budget.wait_until_settled(None);
+        self.flush_within(None);
+    }
+
+    /// [`Self::flush`], waiting at most `wait` (`None`: as long as it takes); returns whether all are settled.
+    pub fn flush_within(&self, wait: Option<Duration>) -> bool {
+        self.shared.outcomes.budget.wait_until_settled(wait)
     }
 
     /// Cancels calls in flight and backoff waits, fails every row not yet acknowledged (origin `Aborted`),
@@ -262,19 +329,26 @@ impl Drop for Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::index::*;
+    use crate::sink::engine::settle::settle_acknowledged;
     use serde_json::Map;
 
-    #[test]
-    fn dry_run_counts_encoded_rows_as_acknowledged_and_failed_rows_as_failed() {
-        let engine = Engine::start(&WriterConfig::new("g"), "id", None);
+    fn records(count: u64) -> EncodedBatch {
         let mut batch = EncodedBatch::default();
-        for row in 0..3u64 {
+        for row in 0..count {
             let start = batch.buffer_mut().len();
             batch
                 .buffer_mut()
                 .extend_from_slice(format!(r#"[{{"FeatureName":"id","ValueAsString":"{row}"}}]"#).as_bytes());
             batch.commit_record(row, start);
         }
+        batch
+    }
+
+    #[test]
+    fn dry_run_counts_encoded_rows_as_acknowledged_and_failed_rows_as_failed() {
+        let engine = Engine::start(&WriterConfig::new("g"), "id", None);
+        let mut batch = records(3);
         batch.push_failed(FailedRecord {
             row: 3,
             record_identifier: None,
@@ -284,7 +358,6 @@ mod tests {
         engine.submit(batch).unwrap();
         engine.flush();
         let m = engine.metrics();
-        use crate::metrics::index::*;
         assert_eq!(
             (
                 m[ROWS_ACCEPTED],
@@ -297,5 +370,37 @@ mod tests {
         );
         assert_eq!(engine.take_failed().len(), 1);
         assert!(engine.take_failed().is_empty());
+    }
+
+    #[test]
+    fn a_panic_in_an_io_task_fails_its_records_instead_of_leaving_flush_waiting() {
+        // No I/O of its own: this test plays the I/O task that holds the batch.
+        let engine = Engine::start(&WriterConfig::new("g"), "id", None);
+        let shared = Arc::clone(&engine.shared);
+        let batch = records(3);
+        shared.outcomes.budget.take(3, batch.encoded_bytes());
+        Stats::add(&shared.outcomes.stats.rows_accepted, 3);
+        let queued = Arc::new(QueuedBatch::new(batch, Arc::clone(&shared)));
+        settle_acknowledged(&shared, &queued, &[0]);
+        settle_acknowledged(&shared, &queued, &[0]);
+        settle_failed(&shared, &queued, &[0], &reason(FailureOrigin::Service, "x", "y"));
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let task = runtime.spawn(async move {
+            let _held = queued;
+            panic!("a bug in an I/O task");
+        });
+        assert!(runtime.block_on(task).unwrap_err().is_panic());
+
+        engine.flush(); // returns: the two records the task held were failed when it died
+        let m = engine.metrics();
+        assert_eq!(
+            (m[ROWS_ACCEPTED], m[ROWS_ACKNOWLEDGED], m[ROWS_FAILED]),
+            (3, 1, 2)
+        );
+        assert_eq!(shared.outcomes.budget.in_use().bytes, 0);
+        let failed = engine.take_failed();
+        assert_eq!(failed.iter().map(|f| f.row).collect::<Vec<_>>(), [1, 2]);
+        assert!(failed.iter().all(|f| f.reason.origin == FailureOrigin::Internal));
+        assert!(matches!(engine.fatal_error(), Some(Error::Internal(_))));
     }
 }

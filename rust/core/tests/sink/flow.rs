@@ -164,3 +164,58 @@ fn abort_cancels_calls_in_flight_and_fails_every_row_not_acknowledged() {
     writer.flush().unwrap();
     assert_accounted(&writer.metrics(), 1_000);
 }
+
+#[test]
+fn bounded_waits_return_instead_of_blocking_and_abort_fails_what_still_waits() {
+    let store = TestStore::start();
+    let group = "bounded-waits";
+    let model = store.create_group(group);
+    // Every call takes a second, and the queue holds one batch: the second batch must wait for room.
+    store.set_faults(Faults {
+        latency_ms: 1_000,
+        ..Faults::default()
+    });
+    let mut config = store.writer_config(group, TransportKind::Lean);
+    config.max_queued_records = 50;
+    let mut writer = Writer::open(config, model).unwrap();
+    let ipc = |first: usize| {
+        let mut bytes = Vec::new();
+        let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut bytes, &crate::support::schema()).unwrap();
+        w.write(&batch(first, 50)).unwrap();
+        w.finish().unwrap();
+        drop(w);
+        bytes
+    };
+    let wait = Some(Duration::from_millis(20));
+    assert!(
+        writer.write_ipc_stream(&ipc(0), wait).unwrap(),
+        "the first batch fits"
+    );
+    let started = Instant::now();
+    assert!(
+        !writer.write_ipc_stream(&ipc(50), wait).unwrap(),
+        "the second waits for room"
+    );
+    assert!(!writer.send_pending(wait).unwrap());
+    assert!(!writer.flush_within(wait).unwrap());
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(
+        writer.write_ipc_stream(&ipc(100), wait),
+        Err(Error::Internal(_))
+    ));
+
+    writer.abort();
+    let m = writer.metrics();
+    assert_accounted(&m, 100);
+    let failed = writer.take_failed();
+    assert_eq!(failed.len() as i64, m[index::ROWS_FAILED]);
+    assert!(failed.iter().all(|f| f.reason.origin == FailureOrigin::Aborted));
+    assert!(
+        failed.iter().any(|f| f.row >= 50),
+        "the waiting batch is failed too"
+    );
+}

@@ -101,14 +101,14 @@ fn ipc_streams_are_read_whole_and_rows_numbered_across_calls() {
         ipc.write(&batch(first + 200, 100)).unwrap();
         ipc.finish().unwrap();
         drop(ipc);
-        writer.write_ipc_stream(&bytes).unwrap();
+        assert!(writer.write_ipc_stream(&bytes, None).unwrap());
     }
     writer.flush().unwrap();
     assert_accounted(&writer.metrics(), 600);
     assert_eq!(writer.metrics()[index::ROWS_ACKNOWLEDGED], 600);
     assert!(store.get_record(group, "id-599").is_some());
     assert!(matches!(
-        writer.write_ipc_stream(b"not arrow"),
+        writer.write_ipc_stream(b"not arrow", None),
         Err(Error::Input(_))
     ));
 }

@@ -32,7 +32,7 @@ pub(super) async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Sl
             None => match flow_control(&shared, call.indexes.len()).await {
                 Some(slot) => slot,
                 None => {
-                    settle_failed(&shared, &call.queued.batch, &call.indexes, &aborted_reason());
+                    settle_failed(&shared, &call.queued, &call.indexes, &aborted_reason());
                     return;
                 }
             },
@@ -58,7 +58,7 @@ pub(super) async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Sl
                 throughput.after_no_answer(ticket);
             }
             drop(slot);
-            settle_failed(&shared, &call.queued.batch, &call.indexes, &aborted_reason());
+            settle_failed(&shared, &call.queued, &call.indexes, &aborted_reason());
             return;
         };
         Stats::add(&shared.outcomes.stats.requests, 1);
@@ -108,7 +108,7 @@ pub(super) async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Sl
                     &retry.code,
                     format!("after {} attempts: {}", call.attempts, retry.message),
                 );
-                settle_failed(&shared, &call.queued.batch, &[retry.index], &why);
+                settle_failed(&shared, &call.queued, &[retry.index], &why);
             }
             return;
         }
@@ -117,7 +117,7 @@ pub(super) async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Sl
         tokio::select! {
             biased;
             _ = aborted(&shared) => {
-                settle_failed(&shared, &call.queued.batch, &call.indexes, &aborted_reason());
+                settle_failed(&shared, &call.queued, &call.indexes, &aborted_reason());
                 return;
             }
             _ = tokio::time::sleep(delay) => {}
@@ -133,7 +133,7 @@ pub(super) fn run_call_without_slot(
     Box::pin(async move {
         match flow_control(&shared, call.indexes.len()).await {
             Some(slot) => run_call(shared, call, slot).await,
-            None => settle_failed(&shared, &call.queued.batch, &call.indexes, &aborted_reason()),
+            None => settle_failed(&shared, &call.queued, &call.indexes, &aborted_reason()),
         }
     })
 }

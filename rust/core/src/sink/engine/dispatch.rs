@@ -28,7 +28,7 @@ pub(super) async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedRece
             let end = (start + size).min(count);
             let Some(slot) = flow_control(&shared, end - start).await else {
                 let rest: Vec<usize> = (start..count).collect();
-                settle_failed(&shared, &queued.batch, &rest, &aborted_reason());
+                settle_failed(&shared, &queued, &rest, &aborted_reason());
                 break;
             };
             let call = Call {

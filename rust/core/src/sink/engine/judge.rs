@@ -39,14 +39,13 @@ pub(super) struct Verdict {
 
 /// Settles what an attempt decided for good and returns what is left to do.
 pub(super) fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdict {
-    let batch = &call.queued.batch;
     let operation = if put { "PutRecord" } else { "BatchWriteRecord" };
     let mut verdict = Verdict::default();
     match report.outcome {
         WriteOutcome::Written(reply) if reply.is_clean() => {
             verdict.answered = true;
             verdict.acknowledged = call.indexes.len();
-            settle_acknowledged(shared, verdict.acknowledged);
+            settle_acknowledged(shared, &call.queued, &call.indexes);
         }
         WriteOutcome::Written(reply) => {
             verdict.answered = true;
@@ -76,12 +75,12 @@ pub(super) fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport
         }
         WriteOutcome::Credentials(error) => {
             let why = reason(FailureOrigin::Client, "Credentials", error.to_string());
-            settle_failed(shared, batch, &call.indexes, &why);
+            settle_failed(shared, &call.queued, &call.indexes, &why);
             latch_fatal(shared, error);
         }
         WriteOutcome::Unsendable { message } => {
             let why = reason(FailureOrigin::Client, "InvalidRequest", message.clone());
-            settle_failed(shared, batch, &call.indexes, &why);
+            settle_failed(shared, &call.queued, &call.indexes, &why);
             latch_fatal(shared, Error::Internal(format!("{operation}: {message}")));
         }
     }
@@ -144,8 +143,12 @@ fn judge_partial(
             }
         }
     }
-    verdict.acknowledged = acknowledged.iter().filter(|a| **a).count();
-    settle_acknowledged(shared, verdict.acknowledged);
+    let written: Vec<usize> = (0..call.indexes.len())
+        .filter(|&position| acknowledged[position])
+        .map(|position| call.indexes[position])
+        .collect();
+    verdict.acknowledged = written.len();
+    settle_acknowledged(shared, &call.queued, &written);
     verdict.retry = fate.into_iter().flatten().collect();
 }
 
@@ -170,7 +173,7 @@ fn judge_entry_error(
         }
         ErrorClass::Terminal | ErrorClass::NotPermitted => {
             let why = reason(FailureOrigin::Service, &error.code, error.message.clone());
-            settle_failed(shared, &call.queued.batch, &[index], &why);
+            settle_failed(shared, &call.queued, &[index], &why);
             // Every entry goes to the writer's one group: if it is missing or forbidden, so is every further
             // record.
             if let Some(status) = group_level_status(&error.code) {
@@ -203,7 +206,6 @@ fn judge_refusal(shared: &Shared, call: &Call, put: bool, verdict: &mut Verdict,
         code,
         message,
     } = refusal;
-    let batch = &call.queued.batch;
     let operation = if put { "PutRecord" } else { "BatchWriteRecord" };
     match classify_call(status, &code) {
         class @ (ErrorClass::Throttled | ErrorClass::Retryable) => {
@@ -224,7 +226,7 @@ fn judge_refusal(shared: &Shared, call: &Call, put: bool, verdict: &mut Verdict,
         }
         class => {
             let why = reason(FailureOrigin::Service, &code, message.clone());
-            settle_failed(shared, batch, &call.indexes, &why);
+            settle_failed(shared, &call.queued, &call.indexes, &why);
             // Access refused or the group missing: every further record would fail the same way.
             if class == ErrorClass::NotPermitted || status == 404 {
                 latch_fatal(

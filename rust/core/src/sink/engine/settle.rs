@@ -1,12 +1,13 @@
-//! Settling: a record acknowledged or failed for good. The only place counters move and budget is given back,
-//! so every accepted record is counted exactly once.
+//! Settling: a record acknowledged or failed for good. The only place counters move and budget is given back
+//! once a record is sent, and each record is settled at most once (its bit in the batch says whether it was), so
+//! every accepted record is counted exactly once.
 
 use serde_json::{Map, Value};
 
-use super::Shared;
+use super::{QueuedBatch, Shared};
 use crate::error::Error;
 use crate::metrics::Stats;
-use crate::record::{EncodedBatch, FailedRecord, FailureOrigin, FailureReason};
+use crate::record::{EncodedBatch, FailedRecord, FailureOrigin, FailureReason, RecordSpan};
 
 pub(super) fn reason(origin: FailureOrigin, code: &str, message: impl Into<String>) -> FailureReason {
     FailureReason {
@@ -17,43 +18,71 @@ pub(super) fn reason(origin: FailureOrigin, code: &str, message: impl Into<Strin
     }
 }
 
-pub(super) fn settle_acknowledged(shared: &Shared, records: usize) {
+/// Acknowledges `indexes` of `queued` (those not settled already).
+pub(super) fn settle_acknowledged(shared: &Shared, queued: &QueuedBatch, indexes: &[usize]) {
+    let records = indexes.iter().filter(|&&i| queued.mark_settled(i)).count();
     Stats::add(&shared.outcomes.stats.rows_acknowledged, records);
     shared.outcomes.budget.give_back_records(records);
 }
 
-/// Fails `indexes` of `batch` with `reason`, keeping each row's values as the service would have received them.
+/// Fails `indexes` of `queued` (those not settled already) with `reason`, keeping each row's values as the
+/// service would have received them.
 pub(super) fn settle_failed(
     shared: &Shared,
-    batch: &EncodedBatch,
+    queued: &QueuedBatch,
     indexes: &[usize],
     reason: &FailureReason,
 ) {
-    if indexes.is_empty() {
-        return;
-    }
+    let batch = &queued.batch;
     let failed: Vec<FailedRecord> = indexes
         .iter()
-        .map(|&i| {
-            let span = batch.records()[i];
-            let (record_identifier, values) =
-                values_of(batch.record_json(&span), &shared.calls.record_identifier);
-            FailedRecord {
-                row: span.row,
-                record_identifier,
-                values,
-                reason: reason.clone(),
-            }
-        })
+        .filter(|&&i| queued.mark_settled(i))
+        .map(|&i| failed_record(shared, batch, &batch.records()[i], reason))
         .collect();
+    if failed.is_empty() {
+        return;
+    }
+    let records = failed.len();
     shared
         .outcomes
         .failed
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .extend(failed);
-    Stats::add(&shared.outcomes.stats.rows_failed, indexes.len());
-    shared.outcomes.budget.give_back_records(indexes.len());
+    Stats::add(&shared.outcomes.stats.rows_failed, records);
+    shared.outcomes.budget.give_back_records(records);
+}
+
+/// Fails every record of a batch that was accepted but never queued (so never took from the budget).
+pub(super) fn fail_unqueued(shared: &Shared, batch: &EncodedBatch, reason: &FailureReason) {
+    let failed: Vec<FailedRecord> = batch
+        .records()
+        .iter()
+        .map(|span| failed_record(shared, batch, span, reason))
+        .collect();
+    Stats::add(&shared.outcomes.stats.rows_failed, failed.len());
+    shared
+        .outcomes
+        .failed
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .extend(failed);
+}
+
+/// A record as it would have been sent, failed with `reason`.
+fn failed_record(
+    shared: &Shared,
+    batch: &EncodedBatch,
+    span: &RecordSpan,
+    reason: &FailureReason,
+) -> FailedRecord {
+    let (record_identifier, values) = values_of(batch.record_json(span), &shared.calls.record_identifier);
+    FailedRecord {
+        row: span.row,
+        record_identifier,
+        values,
+        reason: reason.clone(),
+    }
 }
 
 /// A record's JSON (`[{"FeatureName":..,"ValueAsString":..},..]`) as a map feature -> value, and its identifier.

@@ -33,10 +33,17 @@ final class NativeBridge {
   /** Opens a writer; the returned handle is owned by one {@link NativeWriter}. */
   static native long openWriter(String writerConfigJson, String describeJson);
 
-  /** One complete Arrow IPC stream ({@code length} bytes at the start of a direct buffer). */
-  static native void write(long handle, ByteBuffer ipcStream, int length);
+  /**
+   * One complete Arrow IPC stream ({@code length} bytes at the start of a direct buffer), waiting at most
+   * {@code waitMs} (negative: no limit) for room in the writer's queue; whether every row is queued.
+   */
+  static native boolean write(long handle, ByteBuffer ipcStream, int length, long waitMs);
 
-  static native void flush(long handle);
+  /** Queues the rows still waiting for room, waiting at most {@code waitMs}; whether none is left. */
+  static native boolean sendPending(long handle, long waitMs);
+
+  /** Waits at most {@code waitMs} for every accepted row to be settled; whether they are. */
+  static native boolean flush(long handle, long waitMs);
 
   static native void abort(long handle);
 

@@ -21,19 +21,32 @@ public final class NativeWriter implements AutoCloseable {
     return handle;
   }
 
-  /** One complete Arrow IPC stream: {@code length} bytes at the start of the direct buffer {@code ipcStream}. */
-  public void write(ByteBuffer ipcStream, int length) {
+  /**
+   * One complete Arrow IPC stream: {@code length} bytes at the start of the direct buffer {@code ipcStream}.
+   * Waits at most {@code waitMs} (negative: no limit) for room in the queue; false when rows still wait for it
+   * ({@link #sendPending} goes on).
+   */
+  public boolean write(ByteBuffer ipcStream, int length, long waitMs) {
     try {
-      NativeBridge.write(open(), ipcStream, length);
+      return NativeBridge.write(open(), ipcStream, length, waitMs);
     } finally {
       NativeLog.drain();
     }
   }
 
-  /** Returns when every accepted row is acknowledged or failed. */
-  public void flush() {
+  /** Queues the rows still waiting for room, waiting at most {@code waitMs}; false when some still wait. */
+  public boolean sendPending(long waitMs) {
     try {
-      NativeBridge.flush(open());
+      return NativeBridge.sendPending(open(), waitMs);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
+  /** Waits at most {@code waitMs} (negative: no limit); true when every accepted row is acknowledged or failed. */
+  public boolean flush(long waitMs) {
+    try {
+      return NativeBridge.flush(open(), waitMs);
     } finally {
       NativeLog.drain();
     }

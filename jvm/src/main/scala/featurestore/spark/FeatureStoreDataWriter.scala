@@ -2,7 +2,7 @@ package featurestore.spark
 
 import org.apache.arrow.memory.BufferAllocator
 import org.apache.arrow.vector.VectorSchemaRoot
-import org.apache.spark.TaskContext
+import org.apache.spark.{TaskContext, TaskKilledException}
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.connector.metric.CustomTaskMetric
 import org.apache.spark.sql.connector.write.{DataWriter, DataWriterFactory, WriterCommitMessage}
@@ -63,8 +63,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
   private val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(spec.schema, spec.timeZoneId), allocator)
   private val arrowWriter = ArrowWriter.create(root)
   private val ipc = new IpcBuffer(InitialIpcBytes)
-  private val failed =
-    new FailedRecordsSink(spec.failedRecords, FailedRecordsSink.fileName(partitionId, taskId, epochId))
+  private val failed = new FailedRecordsSink(spec.failedRecords, partitionId, taskId, epochId)
   private val batchRows = spec.writerOptions.batchRows
   private val batchBytesCut = spec.writerOptions.batchBytes
   private var closed = false
@@ -100,10 +99,10 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
 
   override def commit(): WriterCommitMessage = {
     if (rowsInBatch > 0) sendBatch()
-    native.flush()
+    waitUnlessKilled(native.flush(WaitSliceMs))
     drainFailed()
     lastCounters = native.metrics()
-    failed.close()
+    failed.commit()
     OutputMetricsShim.set(Metrics.written(lastCounters), lastCounters(Metrics.BytesSent))
     val message = TaskCommit(partitionId, taskId, epochId, lastCounters, failed.path)
     log.info(s"featurestore task $taskId (partition $partitionId${epochId.map(e => s", epoch $e").getOrElse("")}) " +
@@ -118,7 +117,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
         drainFailed()
         lastCounters = native.metrics()
         OutputMetricsShim.set(Metrics.written(lastCounters), lastCounters(Metrics.BytesSent))
-      } finally failed.close()
+      } finally failed.abort()
     }
   }
 
@@ -156,10 +155,24 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
   private def sendBatch(): Unit = {
     arrowWriter.finish()
     ipc.writeBatch(root)
-    native.write(ipc.bytes, ipc.length)
+    if (!native.write(ipc.bytes, ipc.length, WaitSliceMs)) waitUnlessKilled(native.sendPending(WaitSliceMs))
     arrowWriter.reset()
     rowsInBatch = 0
     drainFailed()
+  }
+
+  /**
+   * Repeats a bounded native wait until it is done, checking between two waits whether Spark killed the task
+   * (a cancelled job, a lost speculative race): the task then stops at once with TaskKilledException, and
+   * Spark's abort() stops the native writer, instead of the slot staying busy until the service answers.
+   */
+  private def waitUnlessKilled(done: => Boolean): Unit = {
+    val context = Option(TaskContext.get())
+    while (!done) {
+      if (context.exists(_.isInterrupted())) {
+        throw new TaskKilledException("killed while the feature store writer waited (the write is aborted)")
+      }
+    }
   }
 
   private def drainFailed(): Unit = {
@@ -183,4 +196,6 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
 object FeatureStoreDataWriter {
   private val log = LoggerFactory.getLogger(classOf[FeatureStoreDataWriter])
   private val InitialIpcBytes = 1 << 20
+  /** How long one native wait lasts before the task checks whether it was killed. */
+  private val WaitSliceMs = 200L
 }

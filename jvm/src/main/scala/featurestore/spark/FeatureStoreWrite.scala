@@ -73,8 +73,9 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       schema = schema,
       timeZoneId = timeZoneId,
       // The Hadoop configuration travels only where a failed-records file needs it.
-      failedRecords = options.failedRecordsPath.map(path =>
-        FailedRecordsTarget(path, new SerializableHadoopConf(session.sparkContext.hadoopConfiguration)))))
+      failedRecords = options.failedRecordsPath.map(path => FailedRecordsTarget(path,
+        new SerializableHadoopConf(session.sparkContext.hadoopConfiguration),
+        s"failed-${session.sparkContext.applicationId}-$queryId"))))
   }
 
   /** Ends this write's ceilings at the driver (at commit and abort): nothing runs under them any more. */

@@ -54,21 +54,21 @@ class NativeBridgeSuite extends AnyFunSuite {
     writer.close()
     writer.close()
     assert(Native.openWriterCount() == before)
-    val error = intercept[FeatureStoreInternalException](writer.flush())
+    val error = intercept[FeatureStoreInternalException](writer.flush(0))
     assert(error.getMessage.contains("closed"))
   }
 
   test("a stale handle is refused by the native side, not dereferenced") {
-    val error = intercept[FeatureStoreInternalException](NativeBridge.flush(Long.MaxValue))
+    val error = intercept[FeatureStoreInternalException](NativeBridge.flush(Long.MaxValue, 0))
     assert(error.getMessage.contains("writer handle 9223372036854775807 is closed or unknown"), error.getMessage)
   }
 
   test("a buffer shorter than the length given is refused, never read past its end") {
     val buffer = java.nio.ByteBuffer.allocateDirect(16)
-    val error = intercept[FeatureStoreInternalException](NativeBridge.write(Long.MaxValue, buffer, 17))
+    val error = intercept[FeatureStoreInternalException](NativeBridge.write(Long.MaxValue, buffer, 17, 0))
     assert(error.getMessage == "native bridge misuse: length 17 exceeds the direct buffer's capacity 16",
       error.getMessage)
-    val heap = intercept[FeatureStoreException](NativeBridge.write(Long.MaxValue, java.nio.ByteBuffer.allocate(16), 1))
+    val heap = intercept[FeatureStoreException](NativeBridge.write(Long.MaxValue, java.nio.ByteBuffer.allocate(16), 1, 0))
     assert(heap.getMessage.nonEmpty) // a heap buffer has no address: refused as well
   }
 }

@@ -212,6 +212,20 @@ class WriteSuite extends AnyFunSuite {
     assert(failedLines(dir).size == 3)
   }
 
+  test("failed-records files of two writes to one path never overwrite each other, and name the application") {
+    val group = customers("failed-twice")
+    val dir = Files.createTempDirectory("featurestore-failed-").toFile
+    val df = customerRows(10, partitions = 1).selectExpr("CASE WHEN age = 0 THEN NULL ELSE id END AS id", "ts",
+      "age", "score", "name", "balance")
+    val options = TestEnv.storeOptions(group) ++ Map("failedRecordsPath" -> dir.getPath, "maxFailedRecords" -> "5")
+    write(df, options)
+    write(df, options)
+    val files = dir.listFiles().toSeq.map(_.getName).filter(_.endsWith(".jsonl"))
+    assert(files.size == 2 && failedLines(dir).size == 2, files)
+    assert(files.forall(_.startsWith(s"failed-${spark.sparkContext.applicationId}-")), files)
+    assert(WriteSummaries.last(group).get.failedRecordsFiles.size == 1)
+  }
+
   test("without failedRecordsPath the default maxFailedRecords = 0 fails the job and says how to keep them") {
     val group = customers("nopath")
     val df = customerRows(10).selectExpr("CASE WHEN age = 0 THEN NULL ELSE id END AS id", "ts", "age", "score",
@@ -338,6 +352,44 @@ class WriteSuite extends AnyFunSuite {
     val summary = WriteSummaries.last(group).get
     assert(records.get() == 3000 && summary.written == 3000, summary.line)
     assert(bytes.get() == summary.counters(Metrics.BytesSent) && bytes.get() > 3000 * 100, bytes.get())
+  }
+
+  test("a cancelled job's tasks end at once, even while every call takes 20 s") {
+    val group = customers("cancel")
+    val started = new java.util.concurrent.atomic.AtomicInteger()
+    val ended = new java.util.concurrent.atomic.AtomicInteger()
+    val listener = new SparkListener {
+      override def onTaskStart(taskStart: SparkListenerTaskStart): Unit = started.incrementAndGet()
+      override def onTaskEnd(taskEnd: SparkListenerTaskEnd): Unit = ended.incrementAndGet()
+    }
+    def await(condition: => Boolean): Unit = {
+      val deadline = System.nanoTime() + 60000000000L
+      while (!condition && System.nanoTime() < deadline) Thread.sleep(20)
+    }
+    val sc = spark.sparkContext
+    store.setFaults("""{"latency_ms": 20000, "operations": ["BatchWriteRecord", "PutRecord"]}""")
+    sc.addSparkListener(listener)
+    val job = new Thread(() => {
+      sc.setJobGroup("featurestore-cancel", "a write to cancel", interruptOnCancel = true)
+      try write(customerRows(2000, partitions = 2), TestEnv.storeOptions(group))
+      catch { case _: Exception => () }
+    })
+    try {
+      job.start()
+      await(started.get() == 2)
+      Thread.sleep(1000) // both tasks are now waiting for the store's answers
+      val cancelled = System.nanoTime()
+      sc.cancelJobGroup("featurestore-cancel")
+      await(ended.get() == 2)
+      val seconds = (System.nanoTime() - cancelled) / 1e9
+      // Before the task checked for kills between bounded native waits, it held its slot until the answers came.
+      assert(ended.get() == 2 && seconds < 10, s"${ended.get()} of 2 tasks ended, $seconds s after the cancel")
+      job.join(60000)
+      assert(!job.isAlive)
+    } finally {
+      sc.removeSparkListener(listener)
+      store.setFaults("{}")
+    }
   }
 
   test("every writer is closed when the job ends, whether it succeeded or failed") {
