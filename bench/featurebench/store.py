@@ -1,12 +1,11 @@
 """featurestore-local as the benchmark uses it: one process per run (a fresh store, so every client meets the
-same empty store), optionally pinned to a CPU; its admin API (faults, stats) and the control plane calls the
-harness makes itself (CreateFeatureGroup)."""
+same empty store), optionally pinned to a CPU, started by the launcher every harness uses (tests/local/fslocal.py);
+its admin API (faults, stats) and the control plane calls the harness makes itself (CreateFeatureGroup)."""
 
 import json
-import os
 import shutil
-import signal
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +14,9 @@ from botocore.config import Config
 
 from . import dataset
 from .env import REGION
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "local"))
+import fslocal  # noqa: E402
 
 # The admin API is on 127.0.0.1: never through a proxy, whatever the environment says.
 _ADMIN = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -26,21 +28,11 @@ class LocalStore:
     def __init__(self, binary: Path, data_dir: Path, log_path: Path, cpus: set[int] | None):
         self.data_dir = data_dir
         shutil.rmtree(data_dir, ignore_errors=True)
-        data_dir.mkdir(parents=True)
-        self._log = open(log_path, "ab")
-        self.process = subprocess.Popen(
-            [str(binary), "--port", "0", "--data-dir", str(data_dir)],
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            env={**os.environ, "RUST_LOG": "warn"},
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        self._store = fslocal.LocalStore.start(
+            data_dir, binary=binary, log_path=log_path, log_level="warn", cpus=cpus
         )
-        line = self.process.stdout.readline().decode().strip() if self.process.stdout else ""
-        prefix = "featurestore-local listening on "
-        if not line.startswith(prefix):
-            self.stop()
-            raise RuntimeError(f"featurestore-local did not start (printed {line!r}; log: {log_path})")
-        self.endpoint = line[len(prefix) :]
+        self.process = self._store.process
+        self.endpoint = self._store.endpoint
         self._control = boto3.client(
             "sagemaker",
             endpoint_url=self.endpoint,
@@ -57,14 +49,11 @@ class LocalStore:
         self.stop()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
+        try:
+            self._store.stop(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def _admin(self, method: str, path: str, body: dict | None = None) -> dict:
