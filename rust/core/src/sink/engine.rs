@@ -36,7 +36,7 @@ use crate::throughput::{Throughput, controller_for};
 use crate::transport::WriteSpec;
 
 use self::dispatch::dispatch;
-use self::settle::{aborted_reason, fail_unqueued, latch_fatal, reason, settle_failed};
+use self::settle::{aborted_reason, fail_unqueued, latch_fatal, reason, record_failed, settle_failed};
 
 /// How long `abort()` waits for in-flight calls to wind down; they are cancelled, so this is a safety net.
 const ABORT_GRACE: Duration = Duration::from_secs(10);
@@ -203,16 +203,7 @@ impl Engine {
     pub fn accept(&self, batch: &mut EncodedBatch) -> bool {
         let shared = &self.shared;
         Stats::add(&shared.outcomes.stats.rows_accepted, batch.row_count());
-        let failed = batch.take_failed();
-        if !failed.is_empty() {
-            Stats::add(&shared.outcomes.stats.rows_failed, failed.len());
-            shared
-                .outcomes
-                .failed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(failed);
-        }
+        record_failed(shared, batch.take_failed());
         let records = batch.records().len();
         if records > 0 && self.queue.is_none() {
             // Dry run: every encoded row would have been sent; count it as acknowledged, and as dry-run.

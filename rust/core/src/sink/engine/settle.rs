@@ -39,17 +39,8 @@ pub(super) fn settle_failed(
         .filter(|&&i| queued.mark_settled(i))
         .map(|&i| failed_record(shared, batch, &batch.records()[i], reason))
         .collect();
-    if failed.is_empty() {
-        return;
-    }
     let records = failed.len();
-    shared
-        .outcomes
-        .failed
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .extend(failed);
-    Stats::add(&shared.outcomes.stats.rows_failed, records);
+    record_failed(shared, failed);
     shared.outcomes.budget.give_back_records(records);
 }
 
@@ -60,6 +51,14 @@ pub(super) fn fail_unqueued(shared: &Shared, batch: &EncodedBatch, reason: &Fail
         .iter()
         .map(|span| failed_record(shared, batch, span, reason))
         .collect();
+    record_failed(shared, failed);
+}
+
+/// Counts `failed` and keeps them for `take_failed`.
+pub(super) fn record_failed(shared: &Shared, failed: Vec<FailedRecord>) {
+    if failed.is_empty() {
+        return;
+    }
     Stats::add(&shared.outcomes.stats.rows_failed, failed.len());
     shared
         .outcomes
