@@ -1,9 +1,9 @@
 //! The I/O side of a writer: encoded batches in, every record acknowledged or failed out.
 //!
 //! Ownership: the caller thread owns the [`Engine`] and hands it [`EncodedBatch`]es. A per-writer dispatcher
-//! task (on the writer's I/O runtime) cuts them into calls of up to `batchSize` records, waits for a call slot
-//! (`maxInFlight`), the write's ceiling (`maxRecordsPerSecond`) and the adaptive rate of the endpoint and
-//! feature group ([`Throughput`]), and spawns one task per call. A call task owns its records (by
+//! task (on the writer's I/O runtime) cuts them into calls of up to `recordsPerRequest` records, waits for a
+//! call slot (`maxInFlight`), the write's ceiling (`maxRecordsPerSecond`) and the adaptive rate of the endpoint
+//! and feature group ([`Throughput`]), and spawns one task per call. A call task owns its records (by
 //! index into the shared batch) until each is settled: acknowledged, failed, or handed to a retry of the same
 //! task. Settling is the only place counters move and budget is given back, so every accepted record is counted
 //! exactly once — the invariant `accepted = acknowledged + failed` after `flush()`, including on abort.

@@ -160,20 +160,21 @@ mod tests {
     #[test]
     fn keys_spread_over_the_shards_and_are_found_updated_and_removed() {
         let mut index = Index::default();
-        for i in 0..10_000u32 {
+        for i in 0..100_000u32 {
             assert_eq!(index.insert(&format!("id-{i}"), i), None);
         }
-        assert_eq!(index.len(), 10_000);
+        assert_eq!(index.len(), 100_000);
         assert!(
-            index.shards.iter().all(|shard| shard.len() > 50),
+            index.shards.iter().all(|shard| shard.len() > 500),
             "every shard holds a share"
         );
-        let (first, last) = (
-            index.shards[0].len() as f64,
-            index.shards[SHARDS - 1].len() as f64,
-        );
+        // Shares run from 1 to ~2; the hash is seeded per process, so compare eight shards at each end (expected
+        // ratio 2^(56/64) = 1.83, a few percent of noise) rather than two single ones.
+        let keys_in =
+            |shards: &[HashTable<(Box<str>, u32)>]| shards.iter().map(HashTable::len).sum::<usize>() as f64;
+        let (first, last) = (keys_in(&index.shards[..8]), keys_in(&index.shards[SHARDS - 8..]));
         assert!(
-            (1.6..2.4).contains(&(last / first)),
+            (1.65..2.0).contains(&(last / first)),
             "shares from 1 to ~2: {first} .. {last}"
         );
         assert_eq!(index.insert("id-7", 70), Some(7));
@@ -191,7 +192,7 @@ mod tests {
         }
         assert_eq!(index.get("new"), Some(&1));
         index.retain(|key, _| key.ends_with('1'));
-        assert_eq!(index.len(), 1_000);
+        assert_eq!(index.len(), 10_000);
         assert!(index.iter().all(|(key, _)| key.ends_with('1')));
         index.clear();
         assert_eq!(index.len(), 0);
