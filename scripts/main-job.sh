@@ -19,13 +19,11 @@ ensure_store_binary
 ensure_connector_jar 2.12
 jar="$(connector_jar 2.12)"
 
-# The store prints one line when ready; its logs go to a file.
-coproc STORE { exec target/release/featurestore-local --port 0 --data-dir "$data" 2>"$job/store.log"; }
-store_pid=$STORE_PID
-trap 'kill "$store_pid" 2>/dev/null || true' EXIT
-read -r -t 60 ready <&"${STORE[0]}" || { log "the store did not start; see $job/store.log"; exit 1; }
-endpoint="${ready##* }"
-log "store ready at $endpoint (pid $store_pid)"
+# Started and waited for by the launcher every harness uses; its log goes to $job/data.log.
+start_store "$data"
+trap stop_store EXIT
+endpoint="$STORE_ENDPOINT"
+log "store ready at $endpoint"
 
 # Test credentials, and every AWS endpoint pointed at the local store: nothing leaves 127.0.0.1.
 export AWS_ENDPOINT_URL_SAGEMAKER="$endpoint" AWS_ENDPOINT_URL_SAGEMAKER_FEATURESTORE_RUNTIME="$endpoint"
@@ -46,8 +44,7 @@ if ! spark-submit --master 'local[*]' --jars "$jar" \
   exit 1
 fi
 
-kill -TERM "$store_pid"
-wait "$store_pid"
+stop_store
 trap - EXIT
 files=$(find "$data/s3" -name '*.parquet' | wc -l)
 log "store stopped; offline store: $files Parquet files under $data/s3"
