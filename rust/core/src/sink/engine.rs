@@ -244,25 +244,13 @@ impl Engine {
         Ok(None)
     }
 
-    /// [`Self::accept`] and [`Self::enqueue`], waiting as long as it takes.
-    pub fn submit(&self, mut batch: EncodedBatch) -> Result<()> {
-        if self.accept(&mut batch) {
-            self.enqueue(batch, None)?;
-        }
-        Ok(())
-    }
-
     /// Fails an accepted batch that was never queued (the writer is aborted while it waited for room).
     pub fn fail_unqueued(&self, batch: &EncodedBatch) {
         fail_unqueued(&self.shared, batch, &aborted_reason());
     }
 
-    /// Blocks until every accepted row is acknowledged or failed.
-    pub fn flush(&self) {
-        self.flush_within(None);
-    }
-
-    /// [`Self::flush`], waiting at most `wait` (`None`: as long as it takes); returns whether all are settled.
+    /// Waits until every accepted row is acknowledged or failed, at most `wait` (`None`: as long as it takes);
+    /// returns whether all are settled.
     pub fn flush_within(&self, wait: Option<Duration>) -> bool {
         self.shared.outcomes.budget.wait_until_settled(wait)
     }
@@ -346,8 +334,8 @@ mod tests {
             values: Map::new(),
             reason: reason(FailureOrigin::Client, "null_record_identifier", "null"),
         });
-        engine.submit(batch).unwrap();
-        engine.flush();
+        assert!(!engine.accept(&mut batch), "a dry run queues nothing");
+        assert!(engine.flush_within(None));
         let m = engine.metrics();
         assert_eq!(
             (
@@ -382,7 +370,8 @@ mod tests {
         });
         assert!(runtime.block_on(task).unwrap_err().is_panic());
 
-        engine.flush(); // returns: the two records the task held were failed when it died
+        // Returns: the two records the task held were failed when it died.
+        assert!(engine.flush_within(None));
         let m = engine.metrics();
         assert_eq!(
             (m[ROWS_ACCEPTED], m[ROWS_ACKNOWLEDGED], m[ROWS_FAILED]),
