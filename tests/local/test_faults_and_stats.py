@@ -30,6 +30,8 @@ def test_faults_are_read_and_replaced_through_the_admin_api(store):
     assert faults == {
         "latency_ms": 0,
         "latency_jitter_ms": 0,
+        "latency_spike_probability": 0.0,
+        "latency_spike_ms": 0,
         "throttle_probability": 0.0,
         "server_error_probability": 0.0,
         "unavailable_probability": 0.0,
@@ -45,6 +47,7 @@ def test_faults_are_read_and_replaced_through_the_admin_api(store):
     assert store.admin("GET", "faults")[1]["denied_operations"] == ["GetRecord"]
     for invalid, problem in [
         ({"throttle_probability": 1.5}, "throttle_probability"),
+        ({"latency_spike_probability": -0.1}, "latency_spike_probability"),
         ({"denied_operations": ["PutRecords"]}, "PutRecords"),
         ({"latency": 5}, "unknown field"),
         ({"max_records_per_second": -1}, "max_records_per_second"),
@@ -73,6 +76,11 @@ def test_added_latency(store, group):
     for _ in range(5):
         store.runtime.get_record(FeatureGroupName=group, RecordIdentifierValueAsString="r1")
     assert 0 <= store.stats()["injected_latency_ms"] <= 200
+    store.admin("POST", "stats/reset")
+    store.set_faults(latency_spike_probability=1.0, latency_spike_ms=250)
+    started = time.monotonic()
+    store.runtime.get_record(FeatureGroupName=group, RecordIdentifierValueAsString="r1")
+    assert time.monotonic() - started >= 0.25 and store.stats()["injected_latency_ms"] == 250
 
 
 def test_throttling_is_a_429_throttling_exception_that_botocore_retries_as_throttling(store, group):

@@ -54,7 +54,10 @@ def live_children(pid: int) -> list[int]:
 
 class StandaloneCluster:
     def __init__(self, base_dir: Path, env: dict[str, str], workers: int = 2, cores_per_worker: int = 1,
-                 memory_per_worker: str = "1g"):
+                 memory_per_worker: str = "1g", worker_hosts: list[str] | None = None):
+        """`worker_hosts`: the host name each worker (and its executors) goes by, all loopback; by default
+        127.0.0.1. Spark runs a speculative copy only on another host than the original's: naming the workers
+        "127.0.0.1" and "localhost" gives it two."""
         self.base_dir = base_dir
         self.work_dir = base_dir / "work"
         self.log_dir = base_dir / "logs"
@@ -62,6 +65,7 @@ class StandaloneCluster:
         self.workers = workers
         self.cores_per_worker = cores_per_worker
         self.memory_per_worker = memory_per_worker
+        self.worker_hosts = worker_hosts or ["127.0.0.1"] * workers
         self.home = spark_home()
         self.env = {
             **os.environ,
@@ -97,7 +101,7 @@ class StandaloneCluster:
                 log = self.log_dir / f"worker-{n}.log"
                 worker = self._spark_class(
                     f"worker-{n}", log, "org.apache.spark.deploy.worker.Worker",
-                    "--host", "127.0.0.1", "--port", "0", "--webui-port", "0",
+                    "--host", self.worker_hosts[n], "--port", "0", "--webui-port", "0",
                     "--cores", str(self.cores_per_worker), "--memory", self.memory_per_worker,
                     "--work-dir", str(self.work_dir), self.master_url)
                 self.worker_processes.append(worker)
@@ -137,6 +141,10 @@ class StandaloneCluster:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"executors still running {timeout} s after their application ended")
             time.sleep(0.2)
+
+    def executor_pids(self) -> list[int]:
+        """The executor JVMs running now (each a child of its worker)."""
+        return [pid for worker in self.worker_processes for pid in live_children(worker.pid)]
 
     def executor_logs(self) -> dict[str, str]:
         """`<app id>/<executor id>` -> the executor's stderr, for every executor the workers launched."""

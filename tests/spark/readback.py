@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 SUMMARY = re.compile(
     r"featurestore write to '(?P<group>[^']+)': (?P<written>\d+) records written, (?P<failed>\d+) failed, "
     r"(?P<retried>\d+) retried, (?P<throttled>\d+) throttled in (?P<seconds>[0-9.]+) s "
-    r"\((?P<rate>\d+) records/s\); failed records: (?P<where>.*)"
+    r"\((?P<rate>\d+) records/s\)(?:; the service limited the rate: (?P<limited>[^;]*))?; "
+    r"failed records: (?P<where>.*)"
 )
 
 

@@ -23,7 +23,7 @@ PARTITIONS = 8
 GROUP = "mixed-cluster"
 JOB = os.path.join(os.path.dirname(__file__), "ingest_mixed_job.py")
 TASK_COMMITTED = re.compile(
-    r"featurestore task \d+ \(partition (\d+)\) committed: (\d+) rows accepted, (\d+) written, (\d+) failed")
+    r"featurestore task \d+ \(partition (\d+), attempt \d+\) committed: (\d+) rows accepted, (\d+) written, (\d+) failed")
 
 
 @pytest.fixture(scope="module")

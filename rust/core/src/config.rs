@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ConfigProblem, Error, Result};
 use crate::options::{self, Options, Parsed};
+use crate::record::TaskAttempt;
 
 /// The most entries one BatchWriteRecord call takes (botocore: `BatchWriteRecordEntries.max`).
 pub const MAX_BATCH_ENTRIES: usize = 25;
@@ -42,6 +43,8 @@ pub struct WriterConfig {
     /// The write (Spark job or streaming epoch) this writer belongs to: writers of one write in a process share
     /// one ceiling, which `sink::ceiling::set_write_ceiling` changes. Set by the Spark side, not an option.
     pub write_id: Option<String>,
+    /// The Spark task attempt the writer works for, named in each failed-records line. Set by the Spark side.
+    pub attempt: Option<TaskAttempt>,
     /// `adaptiveRate`: one controller per process for each (endpoint, feature group), shared by every writer
     /// there (see `throughput`).
     pub adaptive_rate: bool,
@@ -202,6 +205,7 @@ struct Envelope {
     write_id: Option<String>,
     /// This executor's share of the job's `maxRecordsPerSecond`, in place of the option's value.
     records_per_second: Option<f64>,
+    attempt: Option<TaskAttempt>,
 }
 
 impl WriterConfig {
@@ -230,6 +234,7 @@ impl WriterConfig {
             max_in_flight: whole(options, &MAX_IN_FLIGHT),
             max_records_per_second: options.number(&MAX_RECORDS_PER_SECOND),
             write_id: None,
+            attempt: None,
             adaptive_rate: options.flag(&ADAPTIVE_RATE),
             max_queued_records: whole(options, &MAX_QUEUED_RECORDS),
             max_queued_bytes: whole(options, &MAX_QUEUED_BYTES),
@@ -274,6 +279,7 @@ impl WriterConfig {
         let mut problems = parsed.problems;
         let mut config = WriterConfig::from_options(&parsed.values);
         config.write_id = envelope.write_id;
+        config.attempt = envelope.attempt;
         if envelope.records_per_second.is_some() {
             config.max_records_per_second = envelope.records_per_second;
         }

@@ -84,6 +84,46 @@ impl EncodedBatch {
     }
 }
 
+/// The Spark task attempt a writer works for, written into each of its failed-records lines, so that a line read
+/// on its own still says which application, stage attempt, partition and task attempt failed it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TaskAttempt {
+    pub application: String,
+    pub stage: i64,
+    pub stage_attempt: i64,
+    pub partition: i64,
+    /// Spark's task attempt id: unique within the application.
+    pub task_attempt_id: i64,
+    /// 0 for the first attempt of the partition, 1 for its first retry or speculative copy, and so on.
+    pub attempt_number: i64,
+    /// The streaming epoch (micro-batch), for a streaming write.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub epoch: Option<i64>,
+}
+
+/// One failed-records line: the failed record, and the task attempt that failed it.
+#[derive(serde::Serialize)]
+struct FailedLine<'a> {
+    #[serde(flatten)]
+    record: &'a FailedRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempt: Option<&'a TaskAttempt>,
+}
+
+/// `failed` as JSON lines, one object per record: `row`, `recordIdentifier`, `values`, `reason` (origin, column,
+/// code, message) and, when known, `attempt`.
+pub fn failed_json_lines(failed: &[FailedRecord], attempt: Option<&TaskAttempt>) -> Vec<u8> {
+    let mut lines = Vec::with_capacity(failed.len() * 256);
+    for record in failed {
+        // Serializing plain maps, strings and numbers into a Vec cannot fail.
+        if serde_json::to_writer(&mut lines, &FailedLine { record, attempt }).is_ok() {
+            lines.push(b'\n');
+        }
+    }
+    lines
+}
+
 /// A row that was not written, with its values and the reason. Nothing is dropped silently: the caller
 /// writes these to the failed-records sink.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -138,6 +178,46 @@ impl fmt::Display for FailureReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_lines_are_one_json_object_each_naming_the_task_attempt() {
+        let failed = FailedRecord {
+            row: 7,
+            record_identifier: Some("c7".into()),
+            values: serde_json::json!({"id": "c7", "score": "NaN"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            reason: FailureReason {
+                origin: FailureOrigin::Client,
+                column: Some("score".into()),
+                code: "non_finite_fractional".into(),
+                message: "NaN".into(),
+            },
+        };
+        let attempt: TaskAttempt = serde_json::from_str(
+            r#"{"application":"app-1","stage":3,"stageAttempt":1,"partition":5,"taskAttemptId":42,"attemptNumber":2}"#,
+        )
+        .unwrap();
+        let lines = failed_json_lines(&[failed.clone(), failed], Some(&attempt));
+        let text = String::from_utf8(lines).unwrap();
+        let parsed: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(
+            parsed[0],
+            serde_json::json!({
+                "row": 7, "recordIdentifier": "c7", "values": {"id": "c7", "score": "NaN"},
+                "reason": {"origin": "Client", "column": "score", "code": "non_finite_fractional", "message": "NaN"},
+                "attempt": {"application": "app-1", "stage": 3, "stageAttempt": 1, "partition": 5,
+                            "taskAttemptId": 42, "attemptNumber": 2}
+            })
+        );
+        assert!(
+            !String::from_utf8(failed_json_lines(&[], None))
+                .unwrap()
+                .contains('{')
+        );
+    }
 
     #[test]
     fn committed_and_rolled_back_records_are_kept_apart() {

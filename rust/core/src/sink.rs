@@ -10,6 +10,7 @@
 pub mod budget;
 pub mod ceiling;
 pub mod engine;
+pub mod fault;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -24,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::io_runtime::next_runtime;
 use crate::metrics::METRIC_COUNT;
 use crate::model::FeatureGroup;
-use crate::record::{EncodedBatch, FailedRecord};
+use crate::record::{EncodedBatch, FailedRecord, failed_json_lines};
 use crate::schema::check_schema;
 
 use engine::Engine;
@@ -178,6 +179,12 @@ impl Writer {
     /// Drains the failed rows collected so far.
     pub fn take_failed(&mut self) -> Vec<FailedRecord> {
         self.engine.take_failed()
+    }
+
+    /// Drains the failed rows collected so far as failed-records lines (see [`failed_json_lines`]), each naming
+    /// the writer's task attempt.
+    pub fn take_failed_lines(&mut self) -> Vec<u8> {
+        failed_json_lines(&self.engine.take_failed(), self.config.attempt.as_ref())
     }
 
     fn check_open(&self) -> Result<()> {

@@ -184,15 +184,16 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_takeFailed<'local>(
     render: jboolean,
 ) -> JByteArray<'local> {
     call(&mut env, |env| {
-        let failed = WRITERS.with(handle, |writer| Ok(writer.take_failed()))?;
-        if failed.is_empty() || !render {
+        let lines = WRITERS.with(handle, |writer| {
+            Ok(if !render {
+                drop(writer.take_failed());
+                Vec::new()
+            } else {
+                writer.take_failed_lines()
+            })
+        })?;
+        if lines.is_empty() {
             return Ok(JByteArray::default());
-        }
-        let mut lines = Vec::with_capacity(failed.len() * 256);
-        for record in &failed {
-            serde_json::to_writer(&mut lines, record)
-                .map_err(|e| BridgeError::Contract(format!("a failed record did not serialize: {e}")))?;
-            lines.push(b'\n');
         }
         Ok(env.byte_array_from_slice(&lines)?)
     })
@@ -302,6 +303,31 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_panicForTest<'local>
     call(&mut env, |env| -> BridgeResult<()> {
         let message = read_string(env, &message)?;
         panic!("{message}")
+    })
+}
+
+/// Test-only: arms a fault point of the engine (`call-task`, `dispatcher`) to panic in the next `hits` tasks
+/// of writers to `feature_group`, so that the tests can check such a panic fails the task, not the executor.
+#[cfg(feature = "test-exports")]
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_armPanicForTest<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    point: JString<'local>,
+    feature_group: JString<'local>,
+    hits: jint,
+) {
+    use featurestore_core::sink::fault::{FaultPoint, arm_panic};
+    call(&mut env, |env| {
+        let name = read_string(env, &point)?;
+        let point = FaultPoint::named(&name)
+            .ok_or_else(|| BridgeError::Contract(format!("no fault point named {name}")))?;
+        arm_panic(
+            point,
+            &read_string(env, &feature_group)?,
+            u32::try_from(hits).unwrap_or(0),
+        );
+        Ok(())
     })
 }
 

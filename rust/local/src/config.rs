@@ -82,6 +82,9 @@ pub struct Faults {
     pub latency_ms: u64,
     /// A uniformly random extra latency in `0..=latency_jitter_ms`.
     pub latency_jitter_ms: u64,
+    /// Share of affected requests that wait `latency_spike_ms` more (a latency spike).
+    pub latency_spike_probability: f64,
+    pub latency_spike_ms: u64,
     /// Share of requests answered `ThrottlingException` (HTTP 429) without being processed.
     pub throttle_probability: f64,
     /// Share of requests answered `InternalFailure` (HTTP 500) without being processed.
@@ -115,6 +118,7 @@ impl Faults {
             ("server_error_probability", self.server_error_probability),
             ("unavailable_probability", self.unavailable_probability),
             ("connection_reset_probability", self.connection_reset_probability),
+            ("latency_spike_probability", self.latency_spike_probability),
             (
                 "unprocessed_entry_probability",
                 self.unprocessed_entry_probability,

@@ -80,7 +80,10 @@ impl FaultInjector {
     /// The latency to add before answering `operation`.
     pub fn latency(&self, operation: Operation) -> Option<Duration> {
         let faults = self.faults();
-        if !Self::applies(&faults, operation) || (faults.latency_ms == 0 && faults.latency_jitter_ms == 0) {
+        let spikes = faults.latency_spike_probability > 0.0 && faults.latency_spike_ms > 0;
+        if !Self::applies(&faults, operation)
+            || (faults.latency_ms == 0 && faults.latency_jitter_ms == 0 && !spikes)
+        {
             return None;
         }
         let jitter = if faults.latency_jitter_ms > 0 {
@@ -88,7 +91,12 @@ impl FaultInjector {
         } else {
             0
         };
-        Some(Duration::from_millis(faults.latency_ms + jitter))
+        let spike = if spikes && chance(faults.latency_spike_probability) {
+            faults.latency_spike_ms
+        } else {
+            0
+        };
+        Some(Duration::from_millis(faults.latency_ms + jitter + spike))
     }
 
     /// Denied permissions, injected throttling, server errors and resets, decided before the request is

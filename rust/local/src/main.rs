@@ -62,6 +62,12 @@ struct Args {
     /// Fault: up to this many more milliseconds, uniformly random.
     #[arg(long, default_value_t = 0)]
     latency_jitter_ms: u64,
+    /// Fault: share of affected requests that wait --latency-spike-ms more.
+    #[arg(long, default_value_t = 0.0)]
+    latency_spike_probability: f64,
+    /// Fault: the extra milliseconds of a latency spike.
+    #[arg(long, default_value_t = 0)]
+    latency_spike_ms: u64,
     /// Fault: share of requests answered ThrottlingException (HTTP 429).
     #[arg(long, default_value_t = 0.0)]
     throttle_probability: f64,
@@ -117,6 +123,8 @@ impl Args {
         let faults = Faults {
             latency_ms: self.latency_ms,
             latency_jitter_ms: self.latency_jitter_ms,
+            latency_spike_probability: self.latency_spike_probability,
+            latency_spike_ms: self.latency_spike_ms,
             throttle_probability: self.throttle_probability,
             server_error_probability: self.server_error_probability,
             unavailable_probability: self.unavailable_probability,

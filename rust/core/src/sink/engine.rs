@@ -125,13 +125,14 @@ impl Drop for QueuedBatch {
         let unsettled = self.unsettled();
         if !unsettled.is_empty() {
             let message = "the record's I/O task ended without settling it (a panic: see the log)";
+            // Latched first: settling wakes a waiting flush, which must then find the error.
+            latch_fatal(&self.shared, Error::Internal(message.into()));
             settle_failed(
                 &self.shared,
                 self,
                 &unsettled,
                 &reason(FailureOrigin::Internal, "Internal", message),
             );
-            latch_fatal(&self.shared, Error::Internal(message.into()));
         }
         self.shared
             .outcomes

@@ -7,6 +7,7 @@ mod apis;
 mod at_limit;
 mod flow;
 mod invariant;
+mod panics;
 mod readback;
 mod retries;
 mod support;

@@ -10,6 +10,7 @@ use super::settle::{aborted_reason, reason, settle_failed};
 use super::{QueuedBatch, Shared};
 use crate::metrics::Stats;
 use crate::record::FailureOrigin;
+use crate::sink::fault::{self, FaultPoint};
 use crate::transport::WriteReport;
 
 /// Records of one batch sent together, and how often they have been tried.
@@ -24,6 +25,7 @@ pub(super) struct Call {
 
 /// Runs one call and its retries until every record of it is settled.
 pub(super) async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Slot) {
+    fault::hit(FaultPoint::CallTask, &shared.calls.spec.feature_group);
     let mut first_slot = Some(first_slot);
     let mut rng = fastrand::Rng::new();
     loop {

@@ -11,12 +11,14 @@ use super::call::{Call, run_call};
 use super::settle::{aborted_reason, settle_failed};
 use super::{QueuedBatch, Shared};
 use crate::config::Api;
+use crate::sink::fault::{self, FaultPoint};
 use crate::throughput::Ticket;
 
 /// Takes batches off the queue, cuts them into calls and starts each call once flow control allows.
 pub(super) async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<QueuedBatch>) {
     while let Some(queued) = queue.recv().await {
         let queued = Arc::new(queued);
+        fault::hit(FaultPoint::Dispatcher, &shared.calls.spec.feature_group);
         let count = queued.batch.records().len();
         let mut start = 0;
         while start < count {

@@ -78,4 +78,10 @@ public final class Native {
       NativeLog.drain();
     }
   }
+
+  /** Test variant of the library only: panics in the engine's I/O tasks of writers to {@code featureGroup}. */
+  public static void armPanicForTest(String point, String featureGroup, int hits) {
+    NativeLibrary.load();
+    NativeBridge.armPanicForTest(point, featureGroup, hits);
+  }
 }

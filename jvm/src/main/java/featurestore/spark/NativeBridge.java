@@ -70,4 +70,10 @@ final class NativeBridge {
 
   /** Only in the test variant of the library: panics with {@code message}. */
   static native void panicForTest(String message);
+
+  /**
+   * Only in the test variant of the library: the next {@code hits} tasks of writers to {@code featureGroup} panic
+   * at fault point {@code point} ("call-task", "dispatcher").
+   */
+  static native void armPanicForTest(String point, String featureGroup, int hits);
 }

@@ -2,7 +2,7 @@ package featurestore.spark
 
 import org.apache.arrow.memory.BufferAllocator
 import org.apache.arrow.vector.VectorSchemaRoot
-import org.apache.spark.{TaskContext, TaskKilledException}
+import org.apache.spark.{SparkEnv, TaskContext, TaskKilledException}
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.connector.metric.CustomTaskMetric
 import org.apache.spark.sql.connector.write.{DataWriter, DataWriterFactory, WriterCommitMessage}
@@ -25,8 +25,8 @@ final case class TaskSpec(
     failedRecords: Option[FailedRecordsTarget]) {
 
   /** The native writer's config; `share`: this executor's share of the write's ceiling. */
-  def writerConfigJson(share: Option[Double]): String =
-    writerOptions.writerConfigJson(share, ceiling.map(_.writeId))
+  def writerConfigJson(share: Option[Double], attempt: Option[TaskAttempt]): String =
+    writerOptions.writerConfigJson(share, ceiling.map(_.writeId), attempt)
 }
 
 /** What a task reports at commit: its native counters (in [[Metrics.NativeNames]] order) and its failed-records file. */
@@ -70,6 +70,11 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
   private var rowsInBatch = 0
   private var lastCounters = new Array[Long](Metrics.NativeNames.size)
   private var inCeiling = false
+  private val context = Option(TaskContext.get())
+  private val attempt = context.map { c =>
+    TaskAttempt(SparkEnv.get.conf.getAppId, c.stageId(), c.stageAttemptNumber(), partitionId, c.taskAttemptId(),
+      c.attemptNumber(), epochId)
+  }
   private val native: NativeWriter =
     try {
       // Counted in its write's ceiling before the writer opens, so that its first rows go at the share the
@@ -79,7 +84,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
         inCeiling = true
         share
       }
-      Native.openWriter(spec.writerConfigJson(share), spec.describeJson)
+      Native.openWriter(spec.writerConfigJson(share, attempt), spec.describeJson)
     } catch {
       case e: Throwable =>
         try leaveCeiling()
@@ -87,7 +92,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
         throw e
     }
 
-  Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => close()))
+  context.foreach(_.addTaskCompletionListener[Unit](_ => close()))
 
   override def write(row: InternalRow): Unit = {
     arrowWriter.write(row)
@@ -105,8 +110,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
     failed.commit()
     OutputMetricsShim.set(Metrics.written(lastCounters), lastCounters(Metrics.BytesSent))
     val message = TaskCommit(partitionId, taskId, epochId, lastCounters, failed.path)
-    log.info(s"featurestore task $taskId (partition $partitionId${epochId.map(e => s", epoch $e").getOrElse("")}) " +
-      s"committed: ${Summary.counts(lastCounters)}")
+    log.info(s"$taskName committed: ${Summary.counts(lastCounters)}")
     message
   }
 
@@ -117,6 +121,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
         drainFailed()
         lastCounters = native.metrics()
         OutputMetricsShim.set(Metrics.written(lastCounters), lastCounters(Metrics.BytesSent))
+        log.warn(s"$taskName aborted: ${Summary.counts(lastCounters)} (rows not acknowledged count as failed)")
       } finally failed.abort()
     }
   }
@@ -139,6 +144,10 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
       }
     }
   }
+
+  private def taskName: String =
+    s"featurestore task $taskId (partition $partitionId${attempt.map(a => s", attempt ${a.attemptNumber}").getOrElse("")}" +
+      s"${epochId.map(e => s", epoch $e").getOrElse("")})"
 
   private def leaveCeiling(): Unit = {
     if (inCeiling) {
@@ -167,7 +176,6 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
    * Spark's abort() stops the native writer, instead of the slot staying busy until the service answers.
    */
   private def waitUnlessKilled(done: => Boolean): Unit = {
-    val context = Option(TaskContext.get())
     while (!done) {
       if (context.exists(_.isInterrupted())) {
         throw new TaskKilledException("killed while the feature store writer waited (the write is aborted)")

@@ -22,19 +22,39 @@ final case class WriteOptions(
     shown: String) {
 
   /**
-   * What the native writer opens with: the options as given, the write's id and this executor's share of the
-   * job's `maxRecordsPerSecond` (the ceiling of this write's writers in the executor together).
+   * What the native writer opens with: the options as given, the write's id, this executor's share of the
+   * job's `maxRecordsPerSecond` (the ceiling of this write's writers in the executor together) and the task
+   * attempt it works for (named in each failed-records line).
    */
-  def writerConfigJson(recordsPerSecond: Option[Double], writeId: Option[String] = None): String = {
+  def writerConfigJson(recordsPerSecond: Option[Double], writeId: Option[String] = None,
+      attempt: Option[TaskAttempt] = None): String = {
     val envelope = new java.util.LinkedHashMap[String, AnyRef]()
     envelope.put("options", new java.util.TreeMap[String, String](given.asJava))
     writeId.foreach(id => envelope.put("writeId", id))
     recordsPerSecond.foreach(rate => envelope.put("recordsPerSecond", java.lang.Double.valueOf(rate)))
+    attempt.foreach(a => envelope.put("attempt", a.asJava))
     Json.mapper.writeValueAsString(envelope)
   }
 
   /** The options as given, secrets masked: for messages and logs. */
   override def toString: String = shown
+}
+
+/** The Spark task attempt a writer works for, as its failed-records lines name it. */
+final case class TaskAttempt(application: String, stage: Int, stageAttempt: Int, partition: Int,
+    taskAttemptId: Long, attemptNumber: Int, epoch: Option[Long]) {
+
+  def asJava: java.util.Map[String, AnyRef] = {
+    val map = new java.util.LinkedHashMap[String, AnyRef]()
+    map.put("application", application)
+    map.put("stage", Int.box(stage))
+    map.put("stageAttempt", Int.box(stageAttempt))
+    map.put("partition", Int.box(partition))
+    map.put("taskAttemptId", Long.box(taskAttemptId))
+    map.put("attemptNumber", Int.box(attemptNumber))
+    epoch.foreach(e => map.put("epoch", Long.box(e)))
+    map
+  }
 }
 
 object WriteOptions {

@@ -191,6 +191,12 @@ class WriteSuite extends AnyFunSuite {
     assert(nan.path("recordIdentifier").asText() == "c9")
     assert(nan.path("reason").path("column").asText() == "score")
     assert(nan.path("values").path("name").asText() == "name-9", lines)
+    // Each line names the task attempt that failed it.
+    val attempt = nan.path("attempt")
+    assert(attempt.path("application").asText() == spark.sparkContext.applicationId, lines)
+    assert(attempt.path("partition").asInt() == 0 && attempt.path("attemptNumber").asInt() == 0, lines)
+    assert(attempt.path("taskAttemptId").isIntegralNumber && attempt.path("stage").isIntegralNumber, lines)
+    assert(!attempt.has("epoch"), lines)
     assert(store.getRecord(group, "c9").isEmpty && store.getRecord(group, "c10").isDefined)
   }
 
@@ -354,42 +360,61 @@ class WriteSuite extends AnyFunSuite {
     assert(bytes.get() == summary.counters(Metrics.BytesSent) && bytes.get() > 3000 * 100, bytes.get())
   }
 
-  test("a cancelled job's tasks end at once, even while every call takes 20 s") {
-    val group = customers("cancel")
-    val started = new java.util.concurrent.atomic.AtomicInteger()
-    val ended = new java.util.concurrent.atomic.AtomicInteger()
-    val listener = new SparkListener {
-      override def onTaskStart(taskStart: SparkListenerTaskStart): Unit = started.incrementAndGet()
-      override def onTaskEnd(taskEnd: SparkListenerTaskEnd): Unit = ended.incrementAndGet()
+  // Handing rows over: a queue of 50 records is full at once, so the task waits in write(); waiting in commit():
+  // every row is queued and the task waits for the answers in flush().
+  for ((phase, queued) <- Seq("handing rows over" -> "50", "waiting in commit()" -> "16384")) {
+    test(s"a cancelled job's tasks end at once while every call takes 20 s ($phase)") {
+      val group = customers("cancel")
+      val started = new java.util.concurrent.atomic.AtomicInteger()
+      val listener = new SparkListener {
+        override def onTaskStart(taskStart: SparkListenerTaskStart): Unit = started.incrementAndGet()
+      }
+      val sc = spark.sparkContext
+      def runningTasks: Int = sc.statusTracker.getExecutorInfos.map(_.numRunningTasks).sum
+      def await(condition: => Boolean, seconds: Double): Double = {
+        val start = System.nanoTime()
+        val deadline = start + (seconds * 1e9).toLong
+        while (!condition && System.nanoTime() < deadline) Thread.sleep(20)
+        (System.nanoTime() - start) / 1e9
+      }
+      val writersBefore = Native.openWriterCount()
+      store.setFaults("""{"latency_ms": 20000, "operations": ["BatchWriteRecord", "PutRecord"]}""")
+      sc.addSparkListener(listener)
+      val failure = new java.util.concurrent.atomic.AtomicReference[Throwable]()
+      val job = new Thread(() => {
+        sc.setJobGroup("featurestore-cancel", "a write to cancel", interruptOnCancel = true)
+        try write(customerRows(2000, partitions = 2), TestEnv.storeOptions(group) + ("maxQueuedRecords" -> queued))
+        catch { case e: Throwable => failure.set(e) }
+      })
+      try {
+        job.start()
+        await(started.get() == 2 && runningTasks == 2, 60)
+        Thread.sleep(1000) // both tasks are now waiting for the store's answers
+        assert(runningTasks == 2)
+        sc.cancelJobGroup("featurestore-cancel")
+        // As a user sees it: the executor's active tasks (Spark's status API) drop to zero.
+        val seconds = await(runningTasks == 0, 30)
+        assert(runningTasks == 0 && seconds < 3, s"$runningTasks tasks still running $seconds s after the cancel")
+        job.join(30000)
+        assert(!job.isAlive && failure.get() != null && failure.get().getMessage.contains("cancelled"),
+          String.valueOf(failure.get()))
+        assert(await(Native.openWriterCount() == writersBefore, 10) < 10, "a native writer was left open")
+      } finally {
+        sc.removeSparkListener(listener)
+        store.setFaults("{}")
+      }
     }
-    def await(condition: => Boolean): Unit = {
-      val deadline = System.nanoTime() + 60000000000L
-      while (!condition && System.nanoTime() < deadline) Thread.sleep(20)
-    }
-    val sc = spark.sparkContext
-    store.setFaults("""{"latency_ms": 20000, "operations": ["BatchWriteRecord", "PutRecord"]}""")
-    sc.addSparkListener(listener)
-    val job = new Thread(() => {
-      sc.setJobGroup("featurestore-cancel", "a write to cancel", interruptOnCancel = true)
-      try write(customerRows(2000, partitions = 2), TestEnv.storeOptions(group))
-      catch { case _: Exception => () }
-    })
-    try {
-      job.start()
-      await(started.get() == 2)
-      Thread.sleep(1000) // both tasks are now waiting for the store's answers
-      val cancelled = System.nanoTime()
-      sc.cancelJobGroup("featurestore-cancel")
-      await(ended.get() == 2)
-      val seconds = (System.nanoTime() - cancelled) / 1e9
-      // Before the task checked for kills between bounded native waits, it held its slot until the answers came.
-      assert(ended.get() == 2 && seconds < 10, s"${ended.get()} of 2 tasks ended, $seconds s after the cancel")
-      job.join(60000)
-      assert(!job.isAlive)
-    } finally {
-      sc.removeSparkListener(listener)
-      store.setFaults("{}")
-    }
+  }
+
+  test("a panic in the engine's I/O tasks fails the task with FeatureStoreInternalException; the executor goes on") {
+    val group = customers("panic")
+    Native.armPanicForTest("call-task", group, 1)
+    val error = intercept[Exception](write(customerRows(200, partitions = 1), TestEnv.storeOptions(group)))
+    assert(error.getMessage.contains("FeatureStoreInternalException") && error.getMessage.contains("panic"),
+      error.getMessage)
+    // The same JVM, the same group: the next write is whole.
+    write(customerRows(200, partitions = 1), TestEnv.storeOptions(group))
+    assert(WriteSummaries.last(group).get.written == 200)
   }
 
   test("every writer is closed when the job ends, whether it succeeded or failed") {
