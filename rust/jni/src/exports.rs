@@ -306,23 +306,24 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_panicForTest<'local>
     })
 }
 
-/// Test-only: arms a fault point of the engine (`call-task`, `dispatcher`) to panic in the next `hits` tasks
-/// of writers to `feature_group`, so that the tests can check such a panic fails the task, not the executor.
+/// Test-only: arms a fault point of the engine (`call-task`, `dispatcher`: a panic; `call-task-stall`: a call
+/// that never ends until the writer is aborted) for the next `hits` tasks of writers to `feature_group`, so that
+/// the tests can check such a fault fails the task, not the executor, and never leaves it waiting.
 #[cfg(feature = "test-exports")]
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_featurestore_spark_NativeBridge_armPanicForTest<'local>(
+pub extern "system" fn Java_featurestore_spark_NativeBridge_armFaultForTest<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     point: JString<'local>,
     feature_group: JString<'local>,
     hits: jint,
 ) {
-    use featurestore_core::sink::fault::{FaultPoint, arm_panic};
+    use featurestore_core::sink::fault::{FaultPoint, arm};
     call(&mut env, |env| {
         let name = read_string(env, &point)?;
         let point = FaultPoint::named(&name)
             .ok_or_else(|| BridgeError::Contract(format!("no fault point named {name}")))?;
-        arm_panic(
+        arm(
             point,
             &read_string(env, &feature_group)?,
             u32::try_from(hits).unwrap_or(0),

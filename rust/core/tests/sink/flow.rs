@@ -219,3 +219,28 @@ fn bounded_waits_return_instead_of_blocking_and_abort_fails_what_still_waits() {
         "the waiting batch is failed too"
     );
 }
+
+#[test]
+fn closing_a_writer_with_calls_in_flight_returns_at_once_and_stops_its_io() {
+    let store = TestStore::start();
+    let group = "closed-in-flight";
+    let model = store.create_group(group);
+    store.set_faults(Faults {
+        latency_ms: 5_000,
+        ..Faults::default()
+    });
+    let config = store.writer_config(group, TransportKind::Lean);
+    let mut writer = Writer::open(config.clone(), model.clone()).unwrap();
+    writer.write_batch(&batch(0, 1_000)).unwrap();
+    std::thread::sleep(Duration::from_millis(100)); // calls are in flight, the rest queued
+    let started = Instant::now();
+    drop(writer); // what the JVM's close() does, without flush or abort
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(100), "close waited: {took:?}");
+    // The process's I/O runtimes serve the next writer at once.
+    store.clear_faults();
+    let mut next = Writer::open(config, model).unwrap();
+    next.write_batch(&batch(1_000, 10)).unwrap();
+    next.flush().unwrap();
+    assert_eq!(next.metrics()[index::ROWS_ACKNOWLEDGED], 10);
+}

@@ -8,7 +8,7 @@ use featurestore_core::config::TransportKind;
 use featurestore_core::metrics::index;
 use featurestore_core::record::FailureOrigin;
 use featurestore_core::sink::Writer;
-use featurestore_core::sink::fault::{FaultPoint, arm_panic};
+use featurestore_core::sink::fault::{FaultPoint, arm};
 
 /// Writes 100 rows (calls of 25) with `point` armed once; returns the writer after its flush, and the flush's result.
 fn write_with_a_panic(
@@ -19,7 +19,7 @@ fn write_with_a_panic(
     let model = store.create_group(group);
     let mut config = store.writer_config(group, TransportKind::Lean);
     config.batch_size = 25;
-    arm_panic(point, group, 1);
+    arm(point, group, 1);
     let mut writer = Writer::open(config, model).unwrap();
     writer.write_batch(&batch(0, 100)).unwrap();
     let flushed = writer.flush_within(Some(Duration::from_secs(30)));

@@ -25,7 +25,12 @@ pub(super) struct Call {
 
 /// Runs one call and its retries until every record of it is settled.
 pub(super) async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Slot) {
-    fault::hit(FaultPoint::CallTask, &shared.calls.spec.feature_group);
+    let _ = fault::hit(FaultPoint::CallTask, &shared.calls.spec.feature_group);
+    if fault::hit(FaultPoint::CallTaskStall, &shared.calls.spec.feature_group) {
+        aborted(&shared).await;
+        settle_failed(&shared, &call.queued, &call.indexes, &aborted_reason());
+        return;
+    }
     let mut first_slot = Some(first_slot);
     let mut rng = fastrand::Rng::new();
     loop {

@@ -18,7 +18,7 @@ use crate::throughput::Ticket;
 pub(super) async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<QueuedBatch>) {
     while let Some(queued) = queue.recv().await {
         let queued = Arc::new(queued);
-        fault::hit(FaultPoint::Dispatcher, &shared.calls.spec.feature_group);
+        let _ = fault::hit(FaultPoint::Dispatcher, &shared.calls.spec.feature_group);
         let count = queued.batch.records().len();
         let mut start = 0;
         while start < count {

@@ -79,9 +79,9 @@ public final class Native {
     }
   }
 
-  /** Test variant of the library only: panics in the engine's I/O tasks of writers to {@code featureGroup}. */
-  public static void armPanicForTest(String point, String featureGroup, int hits) {
+  /** Test variant of the library only: faults in the engine's I/O tasks of writers to {@code featureGroup}. */
+  public static void armFaultForTest(String point, String featureGroup, int hits) {
     NativeLibrary.load();
-    NativeBridge.armPanicForTest(point, featureGroup, hits);
+    NativeBridge.armFaultForTest(point, featureGroup, hits);
   }
 }

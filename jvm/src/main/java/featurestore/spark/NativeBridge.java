@@ -72,8 +72,8 @@ final class NativeBridge {
   static native void panicForTest(String message);
 
   /**
-   * Only in the test variant of the library: the next {@code hits} tasks of writers to {@code featureGroup} panic
-   * at fault point {@code point} ("call-task", "dispatcher").
+   * Only in the test variant of the library: the next {@code hits} tasks of writers to {@code featureGroup} hit
+   * fault point {@code point}: "call-task" and "dispatcher" panic, "call-task-stall" waits until aborted.
    */
-  static native void armPanicForTest(String point, String featureGroup, int hits);
+  static native void armFaultForTest(String point, String featureGroup, int hits);
 }

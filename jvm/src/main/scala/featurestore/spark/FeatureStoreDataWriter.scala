@@ -173,12 +173,27 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
   /**
    * Repeats a bounded native wait until it is done, checking between two waits whether Spark killed the task
    * (a cancelled job, a lost speculative race): the task then stops at once with TaskKilledException, and
-   * Spark's abort() stops the native writer, instead of the slot staying busy until the service answers.
+   * Spark's abort() stops the native writer, instead of the slot staying busy until the service answers. A wait
+   * in which no record gets settled for `stallLimitMs` (longer than any record's delivery deadline) stops the
+   * writer and fails the task.
    */
   private def waitUnlessKilled(done: => Boolean): Unit = {
+    var settled = -1L
+    var settledAt = System.nanoTime()
     while (!done) {
       if (context.exists(_.isInterrupted())) {
         throw new TaskKilledException("killed while the feature store writer waited (the write is aborted)")
+      }
+      val counters = native.metrics()
+      val now = System.nanoTime()
+      if (counters(Metrics.RowsAcknowledged) + counters(Metrics.RowsFailed) != settled) {
+        settled = counters(Metrics.RowsAcknowledged) + counters(Metrics.RowsFailed)
+        settledAt = now
+      } else if (now - settledAt > spec.writerOptions.stallLimitMs * 1000000L) {
+        native.abort()
+        throw new FeatureStoreInternalException(s"the native writer settled no record for " +
+          s"${spec.writerOptions.stallLimitMs / 1000} s, longer than any record's delivery deadline " +
+          "(retryMaxElapsedMs + 2 x requestTimeoutMs + 10 s): it was stopped and the task fails")
       }
     }
   }

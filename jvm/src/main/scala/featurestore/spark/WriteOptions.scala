@@ -19,7 +19,16 @@ final case class WriteOptions(
     failedRecordsPath: Option[String],
     maxFailedRecords: Long,
     maxRecordsPerSecond: Option[Double],
+    retryMaxElapsedMs: Long,
+    requestTimeoutMs: Long,
     shown: String) {
+
+  /**
+   * How long a task waits for the native writer while no record gets settled before it gives up on it: every
+   * record sent is settled within its delivery deadline plus one call's timeout, so a longer stall is a bug,
+   * and the task fails instead of holding its slot.
+   */
+  def stallLimitMs: Long = retryMaxElapsedMs + 2 * requestTimeoutMs + 10000
 
   /**
    * What the native writer opens with: the options as given, the write's id, this executor's share of the
@@ -87,6 +96,8 @@ object WriteOptions {
       failedRecordsPath = optional("failedRecordsPath").map(_.asText()),
       maxFailedRecords = values.path("maxFailedRecords").asLong(),
       maxRecordsPerSecond = optional("maxRecordsPerSecond").map(_.asDouble()),
+      retryMaxElapsedMs = values.path("retryMaxElapsedMs").asLong(),
+      requestTimeoutMs = values.path("requestTimeoutMs").asLong(),
       shown = checked.path("shown").asText())
   }
 }

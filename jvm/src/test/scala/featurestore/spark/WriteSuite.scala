@@ -408,13 +408,27 @@ class WriteSuite extends AnyFunSuite {
 
   test("a panic in the engine's I/O tasks fails the task with FeatureStoreInternalException; the executor goes on") {
     val group = customers("panic")
-    Native.armPanicForTest("call-task", group, 1)
+    Native.armFaultForTest("call-task", group, 1)
     val error = intercept[Exception](write(customerRows(200, partitions = 1), TestEnv.storeOptions(group)))
     assert(error.getMessage.contains("FeatureStoreInternalException") && error.getMessage.contains("panic"),
       error.getMessage)
     // The same JVM, the same group: the next write is whole.
     write(customerRows(200, partitions = 1), TestEnv.storeOptions(group))
     assert(WriteSummaries.last(group).get.written == 200)
+  }
+
+  test("a writer that settles nothing for longer than any delivery deadline is stopped and its task fails") {
+    val group = customers("stall")
+    Native.armFaultForTest("call-task-stall", group, 1)
+    val writersBefore = Native.openWriterCount()
+    val started = System.nanoTime()
+    // The stall limit is retryMaxElapsedMs + 2 x requestTimeoutMs + 10 s: 13 s here.
+    val error = intercept[Exception](write(customerRows(100, partitions = 1),
+      TestEnv.storeOptions(group) ++ Map("retryMaxElapsedMs" -> "1000", "requestTimeoutMs" -> "1000")))
+    val seconds = (System.nanoTime() - started) / 1e9
+    assert(error.getMessage.contains("settled no record for 13 s"), error.getMessage)
+    assert(seconds >= 13 && seconds < 40, seconds)
+    assert(Native.openWriterCount() == writersBefore)
   }
 
   test("every writer is closed when the job ends, whether it succeeded or failed") {
