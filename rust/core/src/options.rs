@@ -318,7 +318,7 @@ pub static FAILED_RECORDS_PATH: OptionDef = def(
     Kind::Text,
     Default::Unset("none"),
     "Directory (any Hadoop file system) for failed records: one JSON-lines file per task attempt, each line \
-     the record's values and the reason.",
+     the record's values, the reason and the task attempt (README, Failed-records files).",
 );
 pub static MAX_FAILED_RECORDS: OptionDef = def(
     "maxFailedRecords",
