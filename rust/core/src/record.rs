@@ -116,9 +116,13 @@ struct FailedLine<'a> {
 pub fn failed_json_lines(failed: &[FailedRecord], attempt: Option<&TaskAttempt>) -> Vec<u8> {
     let mut lines = Vec::with_capacity(failed.len() * 256);
     for record in failed {
-        // Serializing plain maps, strings and numbers into a Vec cannot fail.
-        if serde_json::to_writer(&mut lines, &FailedLine { record, attempt }).is_ok() {
-            lines.push(b'\n');
+        match serde_json::to_vec(&FailedLine { record, attempt }) {
+            Ok(line) => {
+                lines.extend_from_slice(&line);
+                lines.push(b'\n');
+            }
+            // Plain maps, strings and numbers always serialize; were one not to, the others still would.
+            Err(e) => log::error!("failed record of row {} not rendered: {e}", record.row),
         }
     }
     lines

@@ -25,11 +25,20 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
   private val timeZoneId = session.sessionState.conf.sessionLocalTimeZone
   private val describeJson = {
     val config = options.writerConfigJson(None)
-    DescribeCache.get(queryId, config)(Native.describeFeatureGroup(config))
+    val kept = DescribeCache.get(config)(Native.describeFeatureGroup(config))
+    try {
+      checkSchema(kept.describeJson)
+      kept.describeJson
+    } catch {
+      // The group may have changed since the kept answer: a mismatch is judged on a fresh one.
+      case e: FeatureStoreValidationException if kept.cached =>
+        val fresh = DescribeCache.refresh(config)(Native.describeFeatureGroup(config))
+        checkSchema(fresh)
+        fresh
+    }
   }
-  checkSchema()
 
-  private def checkSchema(): Unit = {
+  private def checkSchema(describeJson: String): Unit = {
     val allocator = ArrowShim.rootAllocator.newChildAllocator("featurestore-schema-check", 0, Long.MaxValue)
     try {
       val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(schema, timeZoneId), allocator)
@@ -170,31 +179,36 @@ final class FeatureStoreStreamingWrite(write: FeatureStoreWrite, queryId: String
 }
 
 /**
- * DescribeFeatureGroup answers by query. Spark plans a new write for every micro-batch of a streaming query (with
- * the query's id each time), and the service's control plane is not made for a call per micro-batch; a query's
- * schema cannot change while it runs, so its first answer holds, refreshed every 10 minutes all the same. A batch
- * write has an id of its own: it always describes.
+ * DescribeFeatureGroup's answers, kept for a minute per writer configuration (group, endpoint, credentials
+ * source) in this driver JVM. The service allows few control-plane calls per second, and a loop of small writes,
+ * a job of many small writes or a stream's micro-batches would otherwise call it for each; a write whose columns
+ * do not match a kept answer is checked again against a fresh one (`refresh`), so a feature added meanwhile is
+ * seen at once.
  */
 private[spark] object DescribeCache {
   private val MaxEntries = 64
-  private val MaxAgeNanos = 10L * 60 * 1000 * 1000 * 1000
+  private val MaxAgeNanos = 60L * 1000 * 1000 * 1000
   private final case class Entry(describeJson: String, fetchedNanos: Long)
-  // Keyed by query id and the writer's configuration (group, endpoint, credentials source): in memory only.
-  private val entries = new java.util.LinkedHashMap[(String, String), Entry]()
+  final case class Answer(describeJson: String, cached: Boolean)
+  // In memory only: the key holds the options as given, secrets among them.
+  private val entries = new java.util.LinkedHashMap[String, Entry]()
 
-  def get(queryId: String, configJson: String)(describe: => String): String = {
-    val key = (queryId, configJson)
+  def get(configJson: String)(describe: => String): Answer = {
     val now = System.nanoTime()
-    val fresh = entries.synchronized(Option(entries.get(key))).filter(e => now - e.fetchedNanos < MaxAgeNanos)
-    fresh.map(_.describeJson).getOrElse {
-      val describeJson = describe
-      entries.synchronized {
-        entries.remove(key)
-        entries.put(key, Entry(describeJson, now))
-        if (entries.size() > MaxEntries) entries.remove(entries.keySet().iterator().next())
-      }
-      describeJson
+    entries.synchronized(Option(entries.get(configJson))).filter(e => now - e.fetchedNanos < MaxAgeNanos) match {
+      case Some(entry) => Answer(entry.describeJson, cached = true)
+      case None => Answer(refresh(configJson)(describe), cached = false)
     }
+  }
+
+  def refresh(configJson: String)(describe: => String): String = {
+    val describeJson = describe
+    entries.synchronized {
+      entries.remove(configJson)
+      entries.put(configJson, Entry(describeJson, System.nanoTime()))
+      if (entries.size() > MaxEntries) entries.remove(entries.keySet().iterator().next())
+    }
+    describeJson
   }
 }
 

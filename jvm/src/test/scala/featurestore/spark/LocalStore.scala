@@ -40,6 +40,13 @@ final class LocalStore private (val endpoint: String) {
     require(status == 200, s"CreateFeatureGroup $name failed: $status $response")
   }
 
+  /** DeleteFeatureGroup. */
+  def deleteFeatureGroup(name: String): Unit = {
+    val (status, response) = call("POST", "/", s"""{"FeatureGroupName":"$name"}""",
+      Map("X-Amz-Target" -> "SageMaker.DeleteFeatureGroup", "Content-Type" -> "application/x-amz-json-1.1"))
+    require(status == 200, s"DeleteFeatureGroup $name failed: $status $response")
+  }
+
   /** GetRecord: feature name -> value (a list as a Seq), or None when the record is not there. */
   def getRecord(group: String, recordIdentifier: String): Option[Map[String, Any]] = {
     val query = "RecordIdentifierValueAsString=" + URLEncoder.encode(recordIdentifier, "UTF-8")

@@ -241,6 +241,20 @@ class WriteSuite extends AnyFunSuite {
     assert(text.contains("1 of 10 records failed") && text.contains("set the failedRecordsPath option"), text)
   }
 
+  test("a loop of small writes describes the group once; a group changed meanwhile is described again") {
+    val group = customers("loop")
+    val before = store.requestsOf("DescribeFeatureGroup")
+    for (_ <- 1 to 5) write(customerRows(10, partitions = 1), TestEnv.storeOptions(group))
+    assert(store.requestsOf("DescribeFeatureGroup") == before + 1)
+    // The group recreated with one more feature: the kept answer lacks it, so the write describes again.
+    store.deleteFeatureGroup(group)
+    store.createFeatureGroup(group, "id", "ts", Seq("id" -> "String", "ts" -> "String", "age" -> "Integral",
+      "score" -> "Fractional", "name" -> "String", "balance" -> "Fractional", "tier" -> "String"))
+    write(customerRows(10, partitions = 1).selectExpr("*", "'gold' AS tier"), TestEnv.storeOptions(group))
+    assert(store.requestsOf("DescribeFeatureGroup") == before + 2)
+    assert(store.getRecord(group, "c3").exists(_.get("tier").contains("gold")))
+  }
+
   test("only mode append is accepted; the others get a clear message") {
     val group = customers("modes")
     val overwrite = intercept[FeatureStoreValidationException](
@@ -395,6 +409,7 @@ class WriteSuite extends AnyFunSuite {
         // As a user sees it: the executor's active tasks (Spark's status API) drop to zero.
         val seconds = await(runningTasks == 0, 30)
         assert(runningTasks == 0 && seconds < 3, s"$runningTasks tasks still running $seconds s after the cancel")
+        info(f"the executor's running tasks were 0 after $seconds%.2f s")
         job.join(30000)
         assert(!job.isAlive && failure.get() != null && failure.get().getMessage.contains("cancelled"),
           String.valueOf(failure.get()))
