@@ -4,7 +4,7 @@ its own with one warm Spark session (featurebench.write_cost_worker) writes 1, 1
 CPU 1 (its two task slots share it), as in the main matrix. Reports the median wall time and CPU per write, the
 cost per row, and the fixed part (what a write costs beyond its rows: the 1-row write).
 
-    bench/write-cost.sh [--clients ours-batch,aws-batch] [--sizes ...] [--writes ...] [--out DIR]
+    bench/write-cost.sh [--clients ours-batch,aws-batch] [--sizes ...] [--writes ...] [--out DIR] [--smoke]
 """
 
 import argparse
@@ -24,11 +24,12 @@ WRITES = "30,30,10,5,3"
 TIMEOUT_S = 3600
 
 
-def run_client(setup: Setup, client: str, sizes: str, writes: str, store: LocalStore, parquet: Path) -> dict:
+def run_client(setup: Setup, client: str, sizes: str, writes: str, store: LocalStore, parquet: Path,
+               warm: list[str]) -> dict:  # fmt: skip
     group = f"cost-{client}"
     arn = store.create_group(group)
     args = ["--client", client, "--parquet", str(parquet), "--group", group, "--arn", arn, "--jar", str(setup.jar),
-            "--sizes", sizes, "--writes", writes]  # fmt: skip
+            "--sizes", sizes, "--writes", writes, *warm]  # fmt: skip
     worker = ClientProcess("featurebench.write_cost_worker", args, setup, store.endpoint,
                            setup.run_dir / f"{client}.log")  # fmt: skip
     result: dict = {"client": client, "writes": []}
@@ -107,7 +108,12 @@ def main() -> None:
     parser.add_argument("--clients", default="ours-batch,aws-batch")
     parser.add_argument("--sizes", default=SIZES)
     parser.add_argument("--writes", default=WRITES)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a check that the benchmark runs: 1- and 1,000-row writes, twice each, a short warm-up")
     args = parser.parse_args()
+    warm: list[str] = []
+    if args.smoke:
+        args.sizes, args.writes, warm = "1,1000", "2,2", ["--warm-min-s", "2", "--warm-max-s", "6", "--slice-s", "1"]
     sizes = [int(s) for s in args.sizes.split(",")]
     if len(sizes) != len(args.writes.split(",")):
         parser.error("--sizes and --writes must have as many entries")
@@ -121,7 +127,7 @@ def main() -> None:
     with LocalStore(setup.store_binary, run_dir / "store", run_dir / "store.log", setup.store_cpus) as store:
         for client in args.clients.split(","):
             print(f"write cost: {client} ...", flush=True)
-            results.append(run_client(setup, client, args.sizes, args.writes, store, parquet))
+            results.append(run_client(setup, client, args.sizes, args.writes, store, parquet, warm))
     with open(args.out / "write-cost.jsonl", "w") as f:
         for result in results:
             f.write(json.dumps(result) + "\n")

@@ -36,18 +36,18 @@ def _timed(write, df, target) -> tuple[float, float]:
     return wall, procfs.cpu_used(before, procfs.cpu_snapshot(pid))[0]
 
 
-def _warm(write, df, target, out) -> None:
+def _warm(write, df, target, out, min_s: float, max_s: float, slice_s: float) -> None:
     started = time.perf_counter()
     slices: list[float] = []  # CPU per write of each slice
     while True:
         slice_start = time.perf_counter()
         cpu = []
-        while time.perf_counter() - slice_start < SLICE_S:
+        while time.perf_counter() - slice_start < slice_s:
             cpu.append(_timed(write, df, target)[1])
         slices.append(statistics.median(cpu))
         elapsed = time.perf_counter() - started
         agree = len(slices) >= 2 and abs(slices[-1] - slices[-2]) <= AGREE * slices[-2]
-        if (elapsed >= WARM_MIN_S and agree) or elapsed >= WARM_MAX_S:
+        if (elapsed >= min_s and agree) or elapsed >= max_s:
             _send(out, {"event": "warm", "seconds": round(elapsed, 1), "slices": len(slices),
                         "cpu_ms_per_write": [round(s * 1000, 2) for s in slices], "stable": agree})
             return
@@ -67,6 +67,9 @@ def main() -> None:
     parser.add_argument("--jar", required=True, type=Path)
     parser.add_argument("--sizes", required=True, help="rows per write, e.g. 1,1000,10000")
     parser.add_argument("--writes", required=True, help="writes of each size, e.g. 30,30,10")
+    parser.add_argument("--warm-min-s", type=float, default=WARM_MIN_S)
+    parser.add_argument("--warm-max-s", type=float, default=WARM_MAX_S)
+    parser.add_argument("--slice-s", type=float, default=SLICE_S)
     parser.add_argument("--ctl-in", required=True, type=int)
     parser.add_argument("--ctl-out", required=True, type=int)
     args = parser.parse_args()
@@ -88,7 +91,7 @@ def main() -> None:
                 raise RuntimeError(f"{args.parquet} has fewer than {n} rows")
             return df
 
-        _warm(write, rows(WARM_ROWS), target, out)
+        _warm(write, rows(WARM_ROWS), target, out, args.warm_min_s, args.warm_max_s, args.slice_s)
         for size, count in zip(sizes, writes):
             df = rows(size)
             for _ in range(count):

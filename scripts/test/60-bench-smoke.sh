@@ -7,7 +7,8 @@
 # Then the limit benchmark (bench/limit.sh) at smoke sizes: AWS's connector in batch mode under a cap of 2,000
 # records/s (0 ms, 2 tasks) and ours in the step scenario at that cap, through the same code as its full run; a
 # run fails the stage when the client fails or a figure is missing. Its figures mean nothing: the sizes are far
-# too small.
+# too small. Last, the write-cost benchmark (bench/write-cost.sh --smoke): both connectors, 1- and 1,000-row
+# writes after a few seconds of warm-up.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
@@ -39,3 +40,11 @@ for file in results.md step.png machine.json; do
   [ -s "$limit_out/$file" ] || { echo "missing $limit_out/$file" >&2; exit 1; }
 done
 log "bench limit smoke: $limit_runs runs under the cap measured; tables and chart written to $limit_out"
+
+# The write-cost benchmark: both connectors, 1- and 1,000-row writes after a short warm-up; its table must list both.
+cost_out="$WORK/bench-write-cost-smoke"
+rm -rf "$cost_out"
+bash bench/write-cost.sh --smoke --out "$cost_out"
+[ "$(grep -c '^| 1,000 |' "$cost_out/write-cost.md")" -eq 1 ] && grep -q "fixed part" "$cost_out/write-cost.md" || {
+  echo "the write-cost table in $cost_out/write-cost.md is incomplete" >&2; exit 1; }
+log "bench write-cost smoke: table written to $cost_out"
