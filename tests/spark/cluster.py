@@ -151,6 +151,23 @@ class StandaloneCluster:
         return {f"{path.parent.parent.name}/{path.parent.name}": path.read_text(errors="replace")
                 for path in sorted(self.work_dir.glob("app-*/*/stderr"))}
 
+    def spark_submit(self, jar: Path, script: str, *args: str, conf: tuple[str, ...] = ()) -> list[str]:
+        """The spark-submit command that runs `script` with `args` on this cluster, our `jar` passed with --jars
+        only, the driver on 127.0.0.1 without its UI, and more `conf` settings ("key=value")."""
+        return [
+            str(self.home / "bin" / "spark-submit"), *self.submit_args(),
+            "--jars", str(jar),
+            "--conf", "spark.driver.host=127.0.0.1",
+            "--conf", "spark.driver.bindAddress=127.0.0.1",
+            "--conf", "spark.ui.enabled=false",
+            *[arg for c in conf for arg in ("--conf", c)],
+            script, *args,
+        ]  # fmt: skip
+
+    def submit_env(self, env: dict[str, str]) -> dict[str, str]:
+        """This process's environment with `env` and this cluster's Spark home: what spark-submit runs with."""
+        return {**os.environ, **env, "SPARK_HOME": str(self.home)}
+
     def submit_args(self) -> list[str]:
         """spark-submit arguments that run an application on this cluster with every executor registered."""
         cores = self.workers * self.cores_per_worker

@@ -37,16 +37,8 @@ def cluster(store, tmp_path_factory):
 
 
 def submit(cluster, store, jar, *args: str, conf: tuple[str, ...] = ()) -> subprocess.Popen:
-    command = [
-        str(cluster.home / "bin" / "spark-submit"), *cluster.submit_args(),
-        "--jars", str(jar),
-        "--conf", "spark.driver.host=127.0.0.1",
-        "--conf", "spark.driver.bindAddress=127.0.0.1",
-        "--conf", "spark.ui.enabled=false",
-        *[arg for c in conf for arg in ("--conf", c)],
-        JOB, "--endpoint", store.endpoint, *args,
-    ]
-    return subprocess.Popen(command, env={**os.environ, **spark_env(store.endpoint), "SPARK_HOME": str(cluster.home)},
+    return subprocess.Popen(cluster.spark_submit(jar, JOB, "--endpoint", store.endpoint, *args, conf=conf),
+                            env=cluster.submit_env(spark_env(store.endpoint)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

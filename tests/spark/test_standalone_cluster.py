@@ -39,15 +39,9 @@ def test_a_million_mixed_rows_on_a_standalone_cluster_with_two_executors(cluster
     store.create_feature_group(GROUP, mixed_rows.RECORD_IDENTIFIER, mixed_rows.EVENT_TIME,
                                mixed_rows.FEATURE_DEFINITIONS, mixed_rows.STORAGE_TYPE)
     written_before = store.records_written()
-    submit = [
-        str(cluster.home / "bin" / "spark-submit"), *cluster.submit_args(),
-        "--jars", str(jar),
-        "--conf", "spark.driver.host=127.0.0.1",
-        "--conf", "spark.driver.bindAddress=127.0.0.1",
-        "--conf", "spark.ui.enabled=false",
-        JOB, "--group", GROUP, "--rows", str(ROWS), "--partitions", str(PARTITIONS), "--endpoint", store.endpoint,
-    ]
-    run = subprocess.run(submit, env={**os.environ, **spark_env(store.endpoint), "SPARK_HOME": str(cluster.home)},
+    submit = cluster.spark_submit(jar, JOB, "--group", GROUP, "--rows", str(ROWS), "--partitions", str(PARTITIONS),
+                                  "--endpoint", store.endpoint)
+    run = subprocess.run(submit, env=cluster.submit_env(spark_env(store.endpoint)),
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, f"spark-submit failed:\n{run.stdout[-3000:]}\n{run.stderr[-6000:]}"
     assert f"at {cluster.master_url}: done" in run.stdout, run.stdout
