@@ -4,8 +4,7 @@ The versioned rows of the fault tests (versioned_rows.py) written by a stand-alo
 faults that need a cluster: an executor killed mid-write, a speculative copy of a slow task. Options slow the
 write down (`--max-records-per-second`) or one partition's first attempt (`--slow-partition`: a Python UDF that
 passes each row's note through and sleeps per row only in attempt 0, so that a speculative copy overtakes it
-while it writes). Exits non-zero when the write fails;
-the connector prints its summary line on stdout.
+while it writes). Exits non-zero when the write fails; the connector prints its summary line on stdout.
 """
 
 from __future__ import annotations
