@@ -10,7 +10,8 @@
 //!
 //! Per case it prints records/s, client CPU per record (getrusage of this process, which holds the encoding
 //! caller and the I/O runtime threads; the store is another process) and the I/O threads' share of it, peak
-//! RSS, and the mean call latency with
+//! RSS (and, as base, the RSS before the case: the generated batches and the library, not the engine), and the
+//! mean call latency with
 //! what the store's injected latency really added. The store is pinned to `--store-cpu` with taskset; pin the
 //! bench itself with `taskset -c 0` as above. Batches are generated before timing (16 distinct batches of
 //! 10,000 rows, cycled), so their cost is not counted.
@@ -319,6 +320,17 @@ fn process_usage() -> (f64, f64) {
     (cpu, usage.maxrss_kb as f64 / 1024.0)
 }
 
+/// This process's resident memory now (VmRSS), in MiB: before a case, what the bench itself holds (its
+/// generated batches, the library), to subtract from the case's peak.
+fn current_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
 /// CPU seconds of this process's I/O runtime threads (`featurestore-io-*`), from /proc (10 ms resolution).
 fn io_threads_cpu() -> f64 {
     let mut ticks = 0u64;
@@ -358,7 +370,7 @@ fn main() {
     );
     let batches: Vec<RecordBatch> = (0..DISTINCT_BATCHES).map(|b| batch(b * BATCH_ROWS)).collect();
     println!(
-        "{:<5} {:<16} {:>5} {:>7} {:>9} {:>10} {:>9} {:>8} {:>8} {:>9} {:>9} {:>8}",
+        "{:<5} {:<16} {:>5} {:>7} {:>9} {:>10} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8}",
         "path",
         "api",
         "conc",
@@ -368,6 +380,7 @@ fn main() {
         "cpu_us/r",
         "io_us/r",
         "rss_MiB",
+        "base_MiB",
         "call_ms",
         "added_ms",
         "retried"
@@ -393,6 +406,7 @@ fn main() {
                     config.client = store.client_config(transport, concurrency);
                     config.api = api;
                     config.max_in_flight = concurrency;
+                    let base_rss = current_rss_mib();
                     let mut writer = Writer::open(config, model).unwrap();
                     let (cpu_before, _) = process_usage();
                     let io_before = io_threads_cpu();
@@ -435,7 +449,7 @@ fn main() {
                             .map_or(f64::NAN, |zero| call_ms - zero)
                     };
                     println!(
-                        "{:<5} {:<16} {:>5} {:>7} {:>9} {:>10.0} {:>9.2} {:>8.2} {:>8.1} {:>9.2} {:>9.2} {:>8}",
+                        "{:<5} {:<16} {:>5} {:>7} {:>9} {:>10.0} {:>9.2} {:>8.2} {:>8.1} {:>8.1} {:>9.2} {:>9.2} {:>8}",
                         path,
                         name_of(api),
                         concurrency,
@@ -445,6 +459,7 @@ fn main() {
                         (cpu_after - cpu_before) * 1e6 / records as f64,
                         (io_after - io_before) * 1e6 / records as f64,
                         rss,
+                        base_rss,
                         call_ms,
                         added,
                         m[index::ROWS_RETRIED],
