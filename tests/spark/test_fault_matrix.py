@@ -142,8 +142,6 @@ def test_a_job_cancelled_mid_write_returns_at_once_leaves_no_native_work_and_the
         while running() and time.monotonic() - cancelled < 10:
             time.sleep(0.05)
         assert running() == 0, "tasks still running 10 s after the cancel"
-        print(f"save() returned {returned:.2f} s after the cancel; running tasks 0 after "
-              f"{time.monotonic() - cancelled:.2f} s")
     finally:
         store.set_faults()
     # No writer open, and the I/O threads idle: nothing of the cancelled write goes on.

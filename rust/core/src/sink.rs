@@ -182,9 +182,14 @@ impl Writer {
     }
 
     /// Drains the failed rows collected so far as failed-records lines (see [`failed_json_lines`]), each naming
-    /// the writer's task attempt.
-    pub fn take_failed_lines(&mut self) -> Vec<u8> {
-        failed_json_lines(&self.engine.take_failed(), self.config.attempt.as_ref())
+    /// the writer's task attempt; with `render` false (nowhere to write them) they are dropped unrendered.
+    pub fn take_failed_lines(&mut self, render: bool) -> Vec<u8> {
+        let failed = self.engine.take_failed();
+        if render {
+            failed_json_lines(&failed, self.config.attempt.as_ref())
+        } else {
+            Vec::new()
+        }
     }
 
     fn check_open(&self) -> Result<()> {

@@ -184,14 +184,7 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_takeFailed<'local>(
     render: jboolean,
 ) -> JByteArray<'local> {
     call(&mut env, |env| {
-        let lines = WRITERS.with(handle, |writer| {
-            Ok(if !render {
-                drop(writer.take_failed());
-                Vec::new()
-            } else {
-                writer.take_failed_lines()
-            })
-        })?;
+        let lines = WRITERS.with(handle, |writer| Ok(writer.take_failed_lines(render)))?;
         if lines.is_empty() {
             return Ok(JByteArray::default());
         }
