@@ -62,11 +62,14 @@ def main() -> int:
         if args.failed_records_path:
             writer = writer.option("failedRecordsPath", args.failed_records_path).option("maxFailedRecords", "0")
         writer.mode("append").save()
-        # A losing speculative attempt is killed as the job ends: wait until no task runs anywhere (Spark's
-        # status API), so that it ends, and logs how, before the application stops its executors.
-        tracker = spark.sparkContext._jsc.sc().statusTracker()
+        # A losing speculative attempt is killed as the job ends: wait until no task runs anywhere, so that it
+        # ends, and logs how, before the application stops its executors. The scheduler's own count drops only
+        # when the executor reports the task ended; the status API's count is the UI's, which can lag or miss it.
+        scheduler = spark.sparkContext._jsc.sc().taskScheduler()
+        to_java = spark._jvm.scala.collection.JavaConverters.mapAsJavaMapConverter
         deadline = time.monotonic() + 60
-        while any(e.numRunningTasks() for e in tracker.getExecutorInfos()) and time.monotonic() < deadline:
+        while (sum(to_java(scheduler.runningTasksByExecutors()).asJava().values())
+               and time.monotonic() < deadline):
             time.sleep(0.1)
         print(f"spark {spark.version} at {spark.sparkContext.master}: done", flush=True)
     finally:
