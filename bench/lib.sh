@@ -1,4 +1,4 @@
-# What the benchmark commands share (bench/run.sh, bench/limit.sh).
+# What the benchmark commands share (bench/run.sh, limit.sh, write-cost.sh, profile.sh).
 # Source it after scripts/lib.sh; do not run it.
 
 BENCH_VENV="$ROOT/.venv-bench"
@@ -29,4 +29,27 @@ ensure_bench_build() {
 require_bench_build() {
   [ -x "$STORE_BIN" ] || { echo "missing $STORE_BIN (run without --no-build)" >&2; exit 1; }
   [ -f "$JAR" ] || { echo "missing $JAR (run without --no-build)" >&2; exit 1; }
+}
+
+# Runs `python -m featurebench.$1` with the set-up every benchmark takes (venv, build, --out, --work, the store
+# binary, the jar), after the command line's own arguments: `--out DIR` (default $2) is taken out, the rest
+# passed on. $3 names the benchmark in the log line with the load average.
+run_bench_module() {
+  local module="$1" out="$2" name="$3" args=()
+  shift 3
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --out) out="$2"; shift 2 ;;
+      *) args+=("$1"); shift ;;
+    esac
+  done
+  ensure_bench_venv
+  ensure_bench_build
+  require_bench_build
+  mkdir -p "$out"
+  out="$(cd "$out" && pwd)"
+  log "load average before $name: $(cut -d' ' -f1-3 /proc/loadavg)"
+  cd "$ROOT/bench"
+  exec "$BENCH_VENV/bin/python" -m "featurebench.$module" \
+    --out "$out" --work "$WORK/bench" --store-binary "$STORE_BIN" --jar "$JAR" "${args[@]}"
 }

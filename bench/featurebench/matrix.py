@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import clients, plan, report
+from . import cli, clients, plan, report
 from .runner import Setup, run_once
 
 
@@ -55,6 +55,7 @@ def _machine(setup: Setup, args) -> dict:
         "rounds": args.rounds,
         "smoke": args.smoke,
         "warmup": args.warmup,
+        "min_run_s": 0 if args.smoke else args.min_seconds,
     }
 
 
@@ -72,10 +73,7 @@ def _loadavg() -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="where results, table and chart go")
-    parser.add_argument("--work", type=Path, required=True, help="scratch: data sets, store dirs, logs")
-    parser.add_argument("--store-binary", type=Path, required=True)
-    parser.add_argument("--jar", type=Path, required=True, help="our connector's jar")
+    cli.add_setup_arguments(parser)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (plan.SMOKE), for the test command")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latencies", default="0,5", help="added store latencies in ms, comma-separated")
@@ -87,6 +85,8 @@ def main() -> int:
     parser.add_argument("--sdk-workers", type=int, default=8, help="FeatureGroup.ingest(max_workers=)")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false",
                         help="time each client's first write in its process (cold JVM, cold caches)")  # fmt: skip
+    parser.add_argument("--min-seconds", type=float, default=30.0,
+                        help="each run repeats its write until this long (not in --smoke: one write)")  # fmt: skip
     parser.add_argument("--doc", type=Path, help="a Markdown file whose results block gets this run's table")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the store and the client to one CPU each")
     args = parser.parse_args()
@@ -103,6 +103,8 @@ def main() -> int:
         client_cpus={1} if pin else None,
         sdk_processes=args.sdk_processes,
         sdk_workers=args.sdk_workers,
+        smoke=args.smoke,
+        min_run_s=args.min_seconds,
     )
     if pin:
         # The runner itself mostly waits; it shares the store's CPU so the client's stays the client's.
@@ -128,8 +130,9 @@ def main() -> int:
                 if not clients.BY_NAME[name].sends and latency != latencies[0]:
                     continue  # a reference sends nothing: the store's latency cannot change it
                 rows = plan.rows_for(sizes, name, latency, args.scale)
-                warmup = plan.warmup_rows(rows, args.smoke) if args.warmup else 0
-                print(f"[round {round_no}] {name} at {latency} ms: {rows} rows after {warmup} to warm up ...",
+                warmup = plan.warmup_rows(rows) if args.warmup else 0
+                print(f"[round {round_no}] {name} at {latency} ms: writes of {rows} rows for at least "
+                      f"{0 if args.smoke else setup.min_run_s:.0f} s, after warm-up writes of {warmup} ...",
                       file=sys.stderr, flush=True)  # fmt: skip
                 result = run_once(setup, clients.BY_NAME[name], latency, rows, warmup, round_no)
                 result["loadavg"] = _loadavg()
@@ -137,7 +140,8 @@ def main() -> int:
                     f.write(json.dumps(result) + "\n")
                 if result["status"] == "ok":
                     print(
-                        f"    {result['seconds']:.1f} s, {result['records_per_s']:,.0f} records/s, "
+                        f"    warm-up {(result.get('warmup') or {}).get('seconds', 0):.0f} s; "
+                        f"{result['writes']} writes in {result['seconds']:.1f} s, {result['records_per_s']:,.0f} records/s, "
                         f"{result['cpu_us_per_record']:.1f} µs CPU/record, added latency "
                         f"{result['added_latency_ms']:.2f} ms, peak RSS {result['peak_rss_mb']:,.0f} MB",
                         file=sys.stderr,

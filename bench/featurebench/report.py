@@ -6,9 +6,9 @@ import json
 import statistics
 from pathlib import Path
 
-from . import clients
+from . import clients, warmup
 
-WINDOW_S = (10.0, 60.0)  # how long a full run should take
+WINDOW_S = (30.0, 90.0)  # how long a full run should take: at least 30 s, a few of the plan's writes
 # The ratios the closing note asks for (ours in its default mode, BatchWriteRecord, against each peer), then
 # like for like.
 RATIOS = [
@@ -47,11 +47,17 @@ def summarize(runs: list[dict]) -> dict:
                     "ok": len(ok),
                     "not_ok": sorted({r["status"] for r in mine if r["status"] != "ok"}),
                     "rows": _median([r["rows"] for r in mine]),
+                    "writes": _median([r.get("writes", 1) for r in ok]),
+                    "warmup_s": _median([r["warmup"]["seconds"] for r in ok if r.get("warmup")]),
+                    "warmup_unstable": sum(1 for r in ok if r.get("warmup") and not r["warmup"]["stable"]),
                     "seconds": _median([r["seconds"] for r in ok]),
                     "records_per_s": _median([r["records_per_s"] for r in ok]),
                     "records_per_s_per_core": _median([r["records_per_s_per_core"] for r in ok]),
+                    "records_per_s_per_cpu": _median([r["records_per_s_per_cpu"] for r in ok
+                                                      if "records_per_s_per_cpu" in r]),
                     "cpu_us_per_record": _median([r["cpu_us_per_record"] for r in ok]),
-                    "store_cpu_us_per_record": _median([r["store_cpu_s"] / r["rows"] * 1e6 for r in ok]),
+                    "store_cpu_us_per_record": _median(
+                        [r["store_cpu_s"] / r.get("rows_written", r["rows"]) * 1e6 for r in ok]),
                     "peak_rss_mb": _median([r["peak_rss_mb"] for r in ok]),
                     "peak_pss_mb": _median([r["peak_pss_mb"] for r in ok if "peak_pss_mb" in r]),
                     "executor_cores": _median([r["executor_cores"] for r in ok]),
@@ -93,22 +99,27 @@ def _num(value: float | None, digits: int = 0) -> str:
 def markdown(summary: dict) -> str:
     added = summary["added_latency_ms"]
     out = [
-        "| Store latency (set / measured added) | Client | Runs ok | Rows | Time (s) | Records/s | Records/s per core "
-        "| Client CPU µs/record | Store CPU µs/record | Peak RSS / PSS (MB) |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Store latency (set / measured added) | Client | Runs ok | Warm-up (s) | Rows × writes | Time (s) "
+        "| Records/s | Records/s per core | Records/s per CPU | Client CPU µs/record | Store CPU µs/record "
+        "| Peak RSS / PSS (MB) |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in summary["rows"]:
         latency = f"{row['latency_ms']} ms / {_num(added[row['latency_ms']], 2)} ms"
         runs = f"{row['ok']}/{row['runs']}" + (f" ({', '.join(row['not_ok'])})" if row["not_ok"] else "")
         seconds = _num(row["seconds"], 1) + (" ⚠" if row["outside_window"] else "")
+        warm = _num(row["warmup_s"]) + (" ⚠" if row["warmup_unstable"] else "")
         out.append(
-            f"| {latency} | {row['label']} | {runs} | {_num(row['rows'])} | {seconds} "
-            f"| {_num(row['records_per_s'])} | {_num(row['records_per_s_per_core'])} "
+            f"| {latency} | {row['label']} | {runs} | {warm} | {_num(row['rows'])} × {_num(row['writes'])} "
+            f"| {seconds} | {_num(row['records_per_s'])} | {_num(row['records_per_s_per_core'])} "
+            f"| {_num(row['records_per_s_per_cpu'])} "
             f"| {_num(row['cpu_us_per_record'], 1)} | {_num(row['store_cpu_us_per_record'], 1)} "
             f"| {_num(row['peak_rss_mb'])} / {_num(row['peak_pss_mb'])} |"
         )
     if any(row["outside_window"] for row in summary["rows"]):
         out += ["", f"⚠ at least one run outside {WINDOW_S[0]:.0f}-{WINDOW_S[1]:.0f} s (plan.py sizes them)."]
+    if any(row["warmup_unstable"] for row in summary["rows"]):
+        out += ["", "⚠ at least one warm-up ended at its time limit before two slices agreed (warmup.py)."]
     out += ["", "| Store latency | Ratio (records/s per core) | Median | Per round |", "| --- | --- | ---: | --- |"]
     for ratio in summary["ratios"]:
         name = f"{clients.BY_NAME[ratio['ours']].label} ÷ {clients.BY_NAME[ratio['peer']].label}"
@@ -181,6 +192,10 @@ def machine_markdown(machine: dict) -> str:
             f"sagemaker {machine['sagemaker']}",
             f"- Pinning: {pinning}; SDK: max_processes={machine['sdk_processes']}, "
             f"max_workers={machine['sdk_workers']}",
+            f"- Each client warmed by the same rule before timing (bench/featurebench/warmup.py: its own write "
+            f"repeated for at least {warmup.FULL.min_s:.0f} s, until two {warmup.FULL.slice_s:.0f}-s slices agree "
+            f"within {warmup.AGREE:.0%} on CPU per write); each timed run repeats its write for at least "
+            f"{machine.get('min_run_s', 0):.0f} s",
             f"- Commit {machine['git_commit']}; {machine['rounds']} rounds in {machine['minutes']} min; load average "
             f"{machine['loadavg_start'][0]:.2f} at the start, {machine['loadavg_end'][0]:.2f} at the end "
             f"(1-minute; every run's is in results.jsonl)",

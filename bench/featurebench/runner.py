@@ -40,6 +40,8 @@ class Setup:
     client_cpus: set[int] | None
     sdk_processes: int
     sdk_workers: int
+    smoke: bool = False  # warmup.SMOKE, one write per run
+    min_run_s: float = 30.0  # the timed write is repeated until this long
 
 
 def _runtime_client(endpoint: str):
@@ -105,7 +107,8 @@ class ClientProcess:
     """A client in a process of its own (`python -m <module> <args>`, pinned, with the client environment and
     its own process group) and the two pipes to talk to it in JSON lines (--ctl-in, --ctl-out are appended)."""
 
-    def __init__(self, module: str, args: list[str], setup: Setup, endpoint: str, log_path: Path):
+    def __init__(self, module: str, args: list[str], setup: Setup, endpoint: str, log_path: Path,
+                 extra_env: dict[str, str] | None = None):  # fmt: skip
         runner_in, worker_out = os.pipe()
         worker_in, runner_out = os.pipe()
         self._log = open(log_path, "ab")
@@ -113,6 +116,7 @@ class ClientProcess:
         cpus = setup.client_cpus
         env = client_env(endpoint, setup.run_dir / "client")
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+        env.update(extra_env or {})
         self.process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -160,24 +164,26 @@ class ClientProcess:
         self._log.close()
 
 
-class _Worker(ClientProcess):
+class MatrixWorker(ClientProcess):
     """The client process of one run of the matrix (featurebench.worker)."""
 
     def __init__(self, setup: Setup, client: clients.Client, parquet: Path, rows: int, group: str, arn: str,
-                 warmup: tuple[int, str, str], endpoint: str, log_path: Path):
+                 warmup: tuple[int, str, str], endpoint: str, log_path: Path,
+                 extra_env: dict[str, str] | None = None):  # fmt: skip
         args = [
             "--client", client.name, "--parquet", str(parquet), "--rows", str(rows),
             "--group", group, "--arn", arn, "--jar", str(setup.jar),
             "--warmup-rows", str(warmup[0]), "--warmup-group", warmup[1], "--warmup-arn", warmup[2],
             "--sdk-processes", str(setup.sdk_processes), "--sdk-workers", str(setup.sdk_workers),
+            "--min-seconds", str(0 if setup.smoke else setup.min_run_s), *(["--smoke"] if setup.smoke else []),
         ]  # fmt: skip
-        super().__init__("featurebench.worker", args, setup, endpoint, log_path)
+        super().__init__("featurebench.worker", args, setup, endpoint, log_path, extra_env)
 
 
 def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, warmup_rows: int,
              round_no: int) -> dict:  # fmt: skip
-    """Runs `client` once at `latency_ms` with `rows` rows, after an untimed warm-up write of its first
-    `warmup_rows` rows to another group; the result as a JSON-ready dict."""
+    """Runs `client` once at `latency_ms`: its write of `rows` rows, repeated until `setup.min_run_s`, after the
+    untimed warm-up (writes of its first `warmup_rows` rows to another group); the result as a JSON-ready dict."""
     started = time.perf_counter()
     parquet = dataset.parquet_path(setup.work / "data", rows)
     tag = f"r{round_no}-{client.name}-{latency_ms}ms"
@@ -203,13 +209,14 @@ def _run(setup: Setup, client: clients.Client, latency_ms: int, rows: int, warmu
         group = f"bench-{tag}-{uuid.uuid4().hex[:6]}"
         arn = store.create_group(group)
         warmup_arn = store.create_group(f"{group}-warmup")
-        worker = _Worker(setup, client, parquet, rows, group, arn, (warmup_rows, f"{group}-warmup", warmup_arn),
+        worker = MatrixWorker(setup, client, parquet, rows, group, arn, (warmup_rows, f"{group}-warmup", warmup_arn),
                          store.endpoint, logs / f"{tag}.log")  # fmt: skip
         try:
             message = worker.receive(READY_TIMEOUT_S)
             if message["event"] != "ready":
                 result["error"] = message.get("error", str(message))
                 return result
+            result["warmup"] = message.get("warmup")
             store.reset_stats()
             store_before = procfs.cpu_snapshot(store.process.pid)
             before = procfs.cpu_snapshot(worker.process.pid)
@@ -227,6 +234,9 @@ def _run(setup: Setup, client: clients.Client, latency_ms: int, rows: int, warmu
 
         cpu, cpu_by_process = procfs.cpu_used(before, after)
         seconds = message["seconds"]
+        writes = message.get("writes", 1)
+        result["writes"] = writes
+        result["rows_written"] = written = rows * writes
         received = records_received(stats)
         cores = clients.executor_cores(client, clients.Target(group, arn, setup.sdk_processes, setup.sdk_workers))
         result.update(
@@ -246,7 +256,7 @@ def _run(setup: Setup, client: clients.Client, latency_ms: int, rows: int, warmu
                 "peak_pss_mb": round(memory.peak_pss_bytes / 2**20, 1),
             }
         )
-        expected = rows if client.sends else 0
+        expected = written if client.sends else 0
         if message.get("error"):
             result["error"] = message["error"]
         elif received < expected:
@@ -258,7 +268,9 @@ def _run(setup: Setup, client: clients.Client, latency_ms: int, rows: int, warmu
             result["error"] = mismatch
         else:
             result["status"] = "ok"
-            result["records_per_s"] = round(rows / seconds, 1)
-            result["records_per_s_per_core"] = round(rows / seconds / cores, 1)
-            result["cpu_us_per_record"] = round(cpu / rows * 1e6, 2)
+            result["records_per_s"] = round(written / seconds, 1)
+            result["records_per_s_per_core"] = round(written / seconds / cores, 1)
+            result["client_cpus"] = client_cpus = len(setup.client_cpus) if setup.client_cpus else os.cpu_count()
+            result["records_per_s_per_cpu"] = round(written / seconds / client_cpus, 1)
+            result["cpu_us_per_record"] = round(cpu / written * 1e6, 2)
     return result

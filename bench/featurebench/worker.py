@@ -2,6 +2,11 @@
 environment). It prepares everything that is not timed, says `ready` and waits for `go` (the runner takes its
 CPU snapshot in between), times the write, says `done`, and waits for `exit` before shutting Spark down.
 
+Untimed first: the warm-up (featurebench.warmup's rule), the same call on the first --warmup-rows rows into
+another group. Timed: the write of all --rows rows, repeated into the same group (the same records again: the
+store overwrites each, as the service does at an equal event time) until --min-seconds have passed, so that no
+run is short enough for its fixed costs to weigh.
+
 The conversation goes over two pipes (--ctl-in, --ctl-out) as JSON lines, apart from stdout and stderr, which
 Spark's JVM shares.
 """
@@ -14,7 +19,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import clients
+from . import clients, warmup
 
 
 def _send(out, message: dict) -> None:
@@ -38,7 +43,9 @@ def main() -> None:
     parser.add_argument("--rows", required=True, type=int)
     parser.add_argument("--group", required=True)
     parser.add_argument("--arn", required=True)
-    parser.add_argument("--warmup-rows", type=int, default=0)
+    parser.add_argument("--warmup-rows", type=int, default=0, help="0: no warm-up (a cold client is timed)")
+    parser.add_argument("--smoke", action="store_true", help="warmup.SMOKE rather than warmup.FULL")
+    parser.add_argument("--min-seconds", type=float, default=0.0, help="repeat the write until this long")
     parser.add_argument("--warmup-group")
     parser.add_argument("--warmup-arn")
     parser.add_argument("--jar", required=True, type=Path, help="our connector's jar")
@@ -54,6 +61,7 @@ def main() -> None:
     out = os.fdopen(args.ctl_out, "w")
 
     spark = None
+    warmed = None
     try:
         if client.kind == "spark":
             spark, prepared = clients.prepare_spark(
@@ -63,24 +71,26 @@ def main() -> None:
             prepared = clients.prepare_sdk(args.parquet, args.rows)
         write = clients.writer(client)
         if args.warmup_rows > 0:
-            # The same call on the first rows, into another group, untimed: the JVM's class loading and JIT of
-            # the client's code happen here rather than in the timed write.
             warm_target = clients.Target(args.warmup_group, args.warmup_arn, args.sdk_processes, args.sdk_workers)
-            write(clients.first_rows(client, prepared, args.warmup_rows), warm_target)
+            warm_rows = clients.first_rows(client, prepared, args.warmup_rows)
+            warmed = warmup.warm(lambda: write(warm_rows, warm_target), warmup.SMOKE if args.smoke else warmup.FULL)
     except Exception:
         _send(out, {"event": "failed", "error": traceback.format_exc()})
         raise
 
-    _send(out, {"event": "ready"})
+    _send(out, {"event": "ready", "warmup": warmed})
     _expect(inp, "go")
     error = None
+    writes = 0
     start = time.perf_counter()
     try:
-        write(prepared, target)
+        while writes == 0 or time.perf_counter() - start < args.min_seconds:
+            write(prepared, target)
+            writes += 1
     except Exception:
         error = traceback.format_exc()
     seconds = time.perf_counter() - start
-    _send(out, {"event": "done", "seconds": seconds, "error": error})
+    _send(out, {"event": "done", "seconds": seconds, "writes": writes, "error": error})
     _expect(inp, "exit")
     if spark is not None:
         spark.stop()

@@ -4,7 +4,7 @@ its own with one warm Spark session (featurebench.write_cost_worker) writes 1, 1
 CPU 1 (its two task slots share it), as in the main matrix. Reports the median wall time and CPU per write, the
 cost per row, and the fixed part (what a write costs beyond its rows: the 1-row write).
 
-    bench/write-cost.sh [--clients ours-batch,aws-batch] [--sizes ...] [--writes ...] [--out DIR] [--smoke]
+    bench/write-cost.sh [--clients ours-batch,aws-batch,spark-noop,ours-dryrun] [--sizes ...] [--writes ...] [--out DIR] [--smoke]
 """
 
 import argparse
@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from . import clients, dataset
+from . import cli, clients, dataset
 from .runner import ClientProcess, Setup
 from .store import LocalStore
 from .write_cost_worker import WARM_ROWS
@@ -101,11 +101,8 @@ def dataset_rows_note() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--work", required=True, type=Path)
-    parser.add_argument("--store-binary", required=True, type=Path)
-    parser.add_argument("--jar", required=True, type=Path)
-    parser.add_argument("--clients", default="ours-batch,aws-batch")
+    cli.add_setup_arguments(parser)
+    parser.add_argument("--clients", default="ours-batch,aws-batch,spark-noop,ours-dryrun")
     parser.add_argument("--sizes", default=SIZES)
     parser.add_argument("--writes", default=WRITES)
     parser.add_argument("--smoke", action="store_true",
@@ -113,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     warm: list[str] = []
     if args.smoke:
-        args.sizes, args.writes, warm = "1,1000", "2,2", ["--warm-min-s", "2", "--warm-max-s", "6", "--slice-s", "1"]
+        args.sizes, args.writes, warm = "1,1000", "2,2", ["--smoke-warmup"]
     sizes = [int(s) for s in args.sizes.split(",")]
     if len(sizes) != len(args.writes.split(",")):
         parser.error("--sizes and --writes must have as many entries")

@@ -44,7 +44,7 @@ log "bench limit smoke: $limit_runs runs under the cap measured; tables and char
 # The write-cost benchmark: both connectors, 1- and 1,000-row writes after a short warm-up; its table must list both.
 cost_out="$WORK/bench-write-cost-smoke"
 rm -rf "$cost_out"
-bash bench/write-cost.sh --smoke --out "$cost_out"
+bash bench/write-cost.sh --smoke --clients ours-batch,aws-batch --out "$cost_out"
 [ "$(grep -c '^| 1,000 |' "$cost_out/write-cost.md")" -eq 1 ] && grep -q "fixed part" "$cost_out/write-cost.md" || {
   echo "the write-cost table in $cost_out/write-cost.md is incomplete" >&2; exit 1; }
 log "bench write-cost smoke: table written to $cost_out"
