@@ -220,9 +220,15 @@ impl WriterConfig {
     /// The configuration the options stand for (defaults where not given).
     pub fn from_options(options: &Options) -> Self {
         use options::*;
+        let feature_group = options.text(&FEATURE_GROUP_NAME).unwrap_or_default();
+        let mut client = ClientConfig::from_options(options);
+        if client.region.is_none() {
+            // An ARN names its region: nothing else need be set to write to a group of another region.
+            client.region = arn_region(&feature_group).map(str::to_owned);
+        }
         Self {
-            feature_group: options.text(&FEATURE_GROUP_NAME).unwrap_or_default(),
-            client: ClientConfig::from_options(options),
+            feature_group,
+            client,
             api: match options.text(&API).as_deref() {
                 Some("BatchWriteRecord") => Api::BatchWriteRecord,
                 Some("PutRecord") => Api::PutRecord,
@@ -328,9 +334,33 @@ impl WriterConfig {
                 "must be a number > 0",
             ));
         }
+        if let (Some(region), Some(in_arn)) = (&self.client.region, arn_region(&self.feature_group))
+            && region != in_arn
+        {
+            problems.push(ConfigProblem::new(
+                REGION.name,
+                format!("is {region}, but featureGroupName is an ARN in {in_arn}: give one region, or none"),
+            ));
+        }
         self.retry.validate(problems);
         self.client.validate(problems);
     }
+}
+
+/// The region of a feature group ARN (`arn:<partition>:sagemaker:<region>:<account>:feature-group/<name>`);
+/// `None` for a plain name.
+pub fn arn_region(name_or_arn: &str) -> Option<&str> {
+    let mut parts = name_or_arn.splitn(6, ':');
+    let (arn, _partition, service, region, _account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    (arn == "arn" && service == "sagemaker" && !region.is_empty() && resource.starts_with("feature-group/"))
+        .then_some(region)
 }
 
 /// The config's own checks after the values' ones, leaving out what they say about an option whose value was
@@ -551,6 +581,44 @@ mod tests {
             }
         );
         assert!(config.ignore_unknown_columns && config.dry_run);
+    }
+
+    #[test]
+    fn an_arn_gives_the_region_unless_one_is_set_and_a_different_one_is_refused() {
+        let arn = "arn:aws:sagemaker:eu-west-1:123456789012:feature-group/customers";
+        let region =
+            |options: &[(&str, &str)]| WriterConfig::from_json(&envelope(options)).unwrap().client.region;
+        assert_eq!(region(&[("featureGroupName", arn)]).as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            region(&[("featureGroupName", arn), ("region", "eu-west-1")]).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(region(&[("featureGroupName", "customers")]), None);
+        assert_eq!(
+            problems(&[("featureGroupName", arn), ("region", "us-east-1")]),
+            ["region: is us-east-1, but featureGroupName is an ARN in eu-west-1: give one region, or none"]
+        );
+        // Checked on the driver before any task, with the other options.
+        let parsed = WriterConfig::check([("featureGroupName", arn), ("region", "us-east-1")]);
+        assert_eq!(parsed.problems.len(), 1, "{:?}", parsed.problems);
+    }
+
+    #[test]
+    fn only_a_feature_group_arn_names_a_region() {
+        for (text, region) in [
+            ("arn:aws:sagemaker:us-west-2:1:feature-group/g", Some("us-west-2")),
+            (
+                "arn:aws-cn:sagemaker:cn-north-1:1:feature-group/a:b",
+                Some("cn-north-1"),
+            ),
+            ("arn:aws:sagemaker::1:feature-group/g", None),
+            ("arn:aws:s3:us-west-2:1:feature-group/g", None),
+            ("arn:aws:sagemaker:us-west-2:1:model/m", None),
+            ("customers", None),
+            ("arn:aws:sagemaker", None),
+        ] {
+            assert_eq!(arn_region(text), region, "{text}");
+        }
     }
 
     #[test]

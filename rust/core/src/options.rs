@@ -104,7 +104,7 @@ pub static REGION: OptionDef = def(
     "region",
     Kind::Text,
     Default::Unset("the AWS default chain"),
-    "AWS region (default: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile, instance metadata).",
+    "AWS region (default: the one in `featureGroupName` when it is an ARN, else `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile, instance metadata); a region other than the ARN's is refused.",
 );
 pub static RUNTIME_ENDPOINT: OptionDef = def(
     "runtimeEndpoint",

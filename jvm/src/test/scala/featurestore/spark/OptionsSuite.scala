@@ -53,6 +53,16 @@ class OptionsSuite extends AnyFunSuite {
     assert(!m.contains("AKID"), m)
   }
 
+  test("a region other than the feature group ARN's is refused on the driver") {
+    val arn = "arn:aws:sagemaker:eu-west-1:123456789012:feature-group/customers"
+    val error = intercept[FeatureStoreValidationException](
+      WriteOptions.parse(Map("featureGroupName" -> arn, "region" -> "us-east-1")))
+    assert(error.getMessage == "invalid featurestore options (1 problem): option region: is us-east-1, but " +
+      "featureGroupName is an ARN in eu-west-1: give one region, or none", error.getMessage)
+    WriteOptions.parse(Map("featureGroupName" -> arn, "region" -> "eu-west-1"))
+    WriteOptions.parse(Map("featureGroupName" -> arn))
+  }
+
   test("the options as logged mask secrets") {
     val shown = WriteOptions.parse(base ++ Map("accessKeyId" -> "AKID", "secretAccessKey" -> "SECRET")).toString
     assert(shown == "featureGroupName=customers, accessKeyId=***, secretAccessKey=***", shown)
