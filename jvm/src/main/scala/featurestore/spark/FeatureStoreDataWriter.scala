@@ -116,13 +116,20 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
 
   override def abort(): Unit = {
     if (!native.isClosed) {
+      // A task killed by Spark aborts with its thread's interrupt flag set, and Hadoop's file systems refuse
+      // I/O then (InterruptedIOException): the failed rows would not reach their file. The flag is held back
+      // while the abort writes them, and set again after.
+      val interrupted = Thread.interrupted()
       try {
         native.abort()
         drainFailed()
         lastCounters = native.metrics()
         OutputMetricsShim.set(Metrics.written(lastCounters), lastCounters(Metrics.BytesSent))
         log.warn(s"$taskName aborted: ${Summary.counts(lastCounters)} (rows not acknowledged count as failed)")
-      } finally failed.abort()
+      } finally {
+        try failed.abort()
+        finally if (interrupted) Thread.currentThread().interrupt()
+      }
     }
   }
 
