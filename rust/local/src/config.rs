@@ -108,6 +108,9 @@ pub struct Faults {
     pub denied_operations: Vec<String>,
     /// The operations the other faults apply to; empty means every runtime operation.
     pub operations: Vec<String>,
+    /// Writes are validated and answered as written, but nothing is stored: for benchmarks of a client at
+    /// volumes the store's disk and index could not hold (GetRecord then finds none of them).
+    pub discard_writes: bool,
 }
 
 impl Faults {

@@ -218,6 +218,11 @@ impl FaultInjector {
         Ok(())
     }
 
+    /// Whether accepted writes are answered without being stored.
+    pub fn discards_writes(&self) -> bool {
+        self.faults().discard_writes
+    }
+
     /// The share of BatchWriteRecord entries to return unprocessed.
     pub fn unprocessed_entry_probability(&self, operation: Operation) -> f64 {
         let faults = self.faults();

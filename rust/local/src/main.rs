@@ -96,6 +96,9 @@ struct Args {
     /// The operations the other faults apply to (repeatable); every runtime operation by default.
     #[arg(long = "fault-operation")]
     fault_operations: Vec<String>,
+    /// Validate and acknowledge writes without storing them (benchmarks at volumes the disk cannot hold).
+    #[arg(long)]
+    discard_writes: bool,
 }
 
 /// `NAME=RATE`, the value of `--max-records-per-second-per-group`; the rate's range is checked with the other
@@ -134,6 +137,7 @@ impl Args {
             max_records_per_second_by_group: group_rates,
             denied_operations: self.denied_operations,
             operations: self.fault_operations,
+            discard_writes: self.discard_writes,
         };
         let config = ServerConfig {
             host: self.host,

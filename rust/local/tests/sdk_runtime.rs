@@ -565,3 +565,55 @@ async fn a_reset_connection_is_a_dispatch_failure_that_the_sdk_retries() {
     assert_eq!(server.stats().connection_resets, 2);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discarded_writes_are_answered_as_written_and_not_stored() {
+    let server = start("discard").await;
+    let endpoint = server.endpoint();
+    create_group(&endpoint, "volume").await;
+    server
+        .set_faults(Faults {
+            discard_writes: true,
+            ..Faults::default()
+        })
+        .unwrap();
+    let client = client(&endpoint, 1);
+    client
+        .put_record()
+        .feature_group_name("volume")
+        .set_record(Some(record("v1", "2024-05-01T10:00:00Z", "1")))
+        .send()
+        .await
+        .unwrap();
+    let output = client
+        .batch_write_record()
+        .entries(
+            BatchWriteRecordEntry::builder()
+                .feature_group_name("volume")
+                .set_record(Some(record("v2", "2024-05-01T10:00:00Z", "2")))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(output.errors().is_empty());
+    // Still validated: a record without its event time is refused as the service would.
+    let invalid = client
+        .put_record()
+        .feature_group_name("volume")
+        .set_record(Some(vec![value("id", "v3")]))
+        .send()
+        .await;
+    assert!(invalid.is_err());
+    for id in ["v1", "v2"] {
+        let got = client
+            .get_record()
+            .feature_group_name("volume")
+            .record_identifier_value_as_string(id)
+            .send()
+            .await
+            .unwrap();
+        assert!(got.record.is_none(), "{id} was stored");
+    }
+    server.shutdown().await.unwrap();
+}

@@ -292,6 +292,9 @@ fn expiry(
 
 /// Writes accepted records, taking each group's locks once per run of records of that group.
 fn apply(app: &App, accepted: &[Accepted<'_>]) {
+    if app.faults.discards_writes() {
+        return;
+    }
     let now = now_seconds();
     let api_invocation_millis = (now * 1000.0) as i64;
     let mut start = 0;
