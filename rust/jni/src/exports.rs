@@ -11,6 +11,7 @@ use arrow_ipc::reader::StreamReader;
 use arrow_schema::Schema;
 use featurestore_core::config::WriterConfig;
 use featurestore_core::control::describe_feature_group;
+use featurestore_core::heap;
 use featurestore_core::metrics::METRIC_NAMES;
 use featurestore_core::model::FeatureGroup;
 use featurestore_core::schema::check_schema;
@@ -233,6 +234,38 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_openWriterCount<'loc
 ) -> jint {
     call(&mut env, |_env| {
         Ok(jint::try_from(WRITERS.len()).unwrap_or(jint::MAX))
+    })
+}
+
+/// Starts counting the native library's heap (`featurestore_core::heap`), for the memory benchmark.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_startHeapCount<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) {
+    call(&mut env, |_env| {
+        heap::start_counting();
+        Ok(())
+    })
+}
+
+/// The native heap's use as `{counting (0 or 1), bytes in use, peak bytes}`; the peak starts again from now.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_heapUse<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JLongArray<'local> {
+    call(&mut env, |env| {
+        let read = heap::read_and_reset_peak();
+        let as_long = |bytes: u64| jlong::try_from(bytes).unwrap_or(jlong::MAX);
+        let values = [
+            jlong::from(read.counting),
+            as_long(read.in_use),
+            as_long(read.peak),
+        ];
+        let array = JLongArray::new(env, values.len())?;
+        array.set_region(env, 0, &values)?;
+        Ok(array)
     })
 }
 

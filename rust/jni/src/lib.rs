@@ -9,6 +9,11 @@
 //! `JNIEnv`); no JVM object (global reference) held by native state; no panic crosses into the JVM.
 
 mod call;
+
+/// The system allocator, counted once the memory benchmark asks (`featurestore_core::heap`).
+#[global_allocator]
+static HEAP: featurestore_core::heap::CountingAllocator = featurestore_core::heap::CountingAllocator;
+
 mod exports;
 mod handles;
 mod log_bridge;

@@ -69,6 +69,24 @@ public final class Native {
     return NativeBridge.openWriterCount();
   }
 
+  /**
+   * Starts counting the native library's heap (for the memory benchmark; off by default, as counting costs
+   * every allocation an atomic update). Call it before the first writer opens.
+   */
+  public static void startHeapCount() {
+    NativeLibrary.load();
+    NativeBridge.startHeapCount();
+  }
+
+  /**
+   * The native heap since {@link #startHeapCount}: {@code {counting (0 or 1), bytes in use, peak bytes}}; the peak
+   * starts again from the bytes in use now.
+   */
+  public static long[] heapUse() {
+    NativeLibrary.load();
+    return NativeBridge.heapUse();
+  }
+
   /** Test variant of the library only: a native panic, to check it becomes an exception. */
   public static void panicForTest(String message) {
     NativeLibrary.load();

@@ -60,6 +60,10 @@ final class NativeBridge {
 
   static native int openWriterCount();
 
+  static native void startHeapCount();
+
+  static native long[] heapUse();
+
   static native String[] metricNames();
 
   /** Up to {@code max} queued native log records, as triples: level ("1" error .. "5" trace), target, message. */

@@ -42,6 +42,22 @@ class NativeBridgeSuite extends AnyFunSuite {
     assert(error.getMessage.contains("DescribeFeatureGroup"), error.getMessage)
   }
 
+  test("the native heap is counted once asked (the memory benchmark's figure): an open writer shows in its peak") {
+    val store = TestEnv.store
+    val group = TestEnv.newGroupName("heap")
+    store.createFeatureGroup(group, "id", "ts", Seq("id" -> "String", "ts" -> "String"))
+    val config = WriteOptions.parse(TestEnv.storeOptions(group)).writerConfigJson(None)
+    val describe = Native.describeFeatureGroup(config)
+    Native.startHeapCount()
+    Native.heapUse() // the peak starts again here
+    val writer = Native.openWriter(config, describe)
+    try {
+      val Array(counting, inUse, peak) = Native.heapUse()
+      assert(counting == 1)
+      assert(peak > 0 && peak >= inUse, s"in use $inUse, peak $peak")
+    } finally writer.close()
+  }
+
   test("a closed writer refuses calls; close is idempotent; the native handle table forgets it") {
     val store = TestEnv.store
     val group = TestEnv.newGroupName("bridge")
