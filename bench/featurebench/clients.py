@@ -58,16 +58,16 @@ def executor_cores(client: Client, target: Target) -> int:
     return SPARK_CORES if client.kind == "spark" else target.sdk_processes
 
 
-def spark_session(jars: list[Path], cores: int = SPARK_CORES):
+def spark_session(jars: list[Path], cores: int = SPARK_CORES, memory: str = "4g", java_options: str | None = None):
     """The one session setup of every Spark-based client (both connectors' jars on the classpath for all);
-    `cores` task slots (local[cores]) and as many partitions by default."""
+    `cores` task slots (local[cores]) and as many partitions by default; `memory` the JVM's heap."""
     from pyspark.sql import SparkSession
 
-    return (
+    builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("featurestore-bench")
         .config("spark.jars", ",".join(str(jar) for jar in jars))
-        .config("spark.driver.memory", "4g")
+        .config("spark.driver.memory", memory)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(cores))
@@ -75,8 +75,10 @@ def spark_session(jars: list[Path], cores: int = SPARK_CORES):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
-        .getOrCreate()
     )
+    if java_options:
+        builder = builder.config("spark.driver.extraJavaOptions", java_options)
+    return builder.getOrCreate()
 
 
 def aws_connector_jars() -> list[Path]:

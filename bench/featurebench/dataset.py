@@ -62,3 +62,20 @@ def parquet_path(data_dir: Path, rows: int) -> Path:
         pq.write_table(table, partial)
         partial.rename(path)
     return path
+
+
+def spark_rows(spark, rows_per_partition: int, partitions: int):
+    """The first `rows_per_partition * partitions` rows as a DataFrame generated row by row (nothing cached or
+    read from disk): `_columns` in Spark SQL expressions, for runs too large to keep in memory."""
+    from pyspark.sql import functions as F
+
+    ids = F.col("id")
+    epoch = int(_EPOCH.astype("datetime64[s]").astype(np.int64))
+    columns = [
+        ids.alias(RECORD_ID),
+        F.concat(F.date_format(F.timestamp_seconds(F.lit(epoch) + ids % 86_400), "yyyy-MM-dd'T'HH:mm:ss"),
+                 F.lit("Z")).alias(EVENT_TIME),  # fmt: skip
+        *[((ids * _INT_MUL[k] + k) % 1_000_000_007).alias(name) for k, name in enumerate(INTEGRAL)],
+        *[(((ids * _FRAC_MUL[k] + k) % 1_000_000) / 1000.0 + 1.0).alias(name) for k, name in enumerate(FRACTIONAL)],
+    ]
+    return spark.range(0, rows_per_partition * partitions, numPartitions=partitions).select(*columns)

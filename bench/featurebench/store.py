@@ -66,11 +66,13 @@ class LocalStore:
         """Adds `latency_ms` to every runtime request (PutRecord, BatchWriteRecord, ...), no other fault."""
         self._admin("PUT", "faults", {"latency_ms": latency_ms})
 
-    def set_faults(self, latency_ms: int, max_records_per_second: float | None = None) -> None:
+    def set_faults(self, latency_ms: int, max_records_per_second: float | None = None,
+                   discard_writes: bool = False) -> None:  # fmt: skip
         """Adds `latency_ms` to every runtime request and, when given, caps the records written per second
-        store-wide (one second of burst; beyond it whole requests get ThrottlingException); no other fault.
-        The admin API replaces every fault at once, so the latency is restated with each cap."""
-        faults: dict = {"latency_ms": latency_ms}
+        store-wide (one second of burst; beyond it whole requests get ThrottlingException); with
+        `discard_writes`, writes are validated and acknowledged but not stored; no other fault. The admin API
+        replaces every fault at once, so the latency is restated with each cap."""
+        faults: dict = {"latency_ms": latency_ms, "discard_writes": discard_writes}
         if max_records_per_second is not None:
             faults["max_records_per_second"] = max_records_per_second
         self._admin("PUT", "faults", faults)

@@ -7,8 +7,8 @@
 # Then the limit benchmark (bench/limit.sh) at smoke sizes: AWS's connector in batch mode under a cap of 2,000
 # records/s (0 ms, 2 tasks) and ours in the step scenario at that cap, through the same code as its full run; a
 # run fails the stage when the client fails or a figure is missing. Its figures mean nothing: the sizes are far
-# too small. Last, the write-cost benchmark (bench/write-cost.sh --smoke): both connectors, 1- and 1,000-row
-# writes after a few seconds of warm-up.
+# too small. Then the write-cost benchmark (bench/write-cost.sh --smoke): both connectors, 1- and 1,000-row
+# writes after a few seconds of warm-up. Last, the memory benchmark (bench/memory.sh --smoke).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
@@ -48,3 +48,16 @@ bash bench/write-cost.sh --smoke --clients ours-batch,aws-batch --out "$cost_out
 [ "$(grep -c '^| 1,000 |' "$cost_out/write-cost.md")" -eq 1 ] && grep -q "fixed part" "$cost_out/write-cost.md" || {
   echo "the write-cost table in $cost_out/write-cost.md is incomplete" >&2; exit 1; }
 log "bench write-cost smoke: table written to $cost_out"
+
+# The memory benchmark: ours and the noop sink, two small writes each; ours must report a counted native heap.
+memory_out="$WORK/bench-memory-smoke"
+rm -rf "$memory_out"
+bash bench/memory.sh --smoke --out "$memory_out"
+[ "$(grep -c '^| 40,000 |' "$memory_out/memory.md")" -eq 2 ] \
+  && [ "$(cd bench && "$ROOT/.venv-bench/bin/python" -c "
+import json, sys
+rows = [json.loads(l) for l in open('$memory_out/memory.jsonl')]
+ours = [w for r in rows if r['client'] == 'ours-batch' for w in r['writes']]
+print(int(bool(ours) and all(w['native_peak_bytes'] > 0 for w in ours)))")" = 1 ] || {
+  echo "the memory table in $memory_out/memory.md is incomplete, or ours reported no native heap" >&2; exit 1; }
+log "bench memory smoke: table written to $memory_out"

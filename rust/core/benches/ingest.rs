@@ -14,7 +14,7 @@
 //! mean call latency with
 //! what the store's injected latency really added. The store is pinned to `--store-cpu` with taskset; pin the
 //! bench itself with `taskset -c 0` as above. Batches are generated before timing (16 distinct batches of
-//! 10,000 rows, cycled), so their cost is not counted.
+//! 4,096 rows, the connector's default `batchRows`, cycled), so their cost is not counted.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -33,7 +33,8 @@ use featurestore_core::model::FeatureGroup;
 use featurestore_core::sink::Writer;
 use serde_json::{Value, json};
 
-const BATCH_ROWS: usize = 10_000;
+// The connector's default `batchRows`: the default queue (`maxQueuedRecords`) holds two such batches.
+const BATCH_ROWS: usize = 4_096;
 const DISTINCT_BATCHES: usize = 16;
 
 #[derive(Debug, Clone)]

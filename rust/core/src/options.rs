@@ -236,8 +236,10 @@ pub static MAX_RECORDS_PER_SECOND: OptionDef = def(
 pub static MAX_QUEUED_RECORDS: OptionDef = def(
     "maxQueuedRecords",
     Kind::Whole { min: 1, max: INT_MAX },
-    Default::Value("16384"),
-    "Records queued or in flight per task before the task waits (backpressure).",
+    Default::Value("8192"),
+    "Records queued or in flight per task before the task waits (backpressure): with their encoded size, what \
+     bounds a task's native memory. The default holds two batches of `batchRows` (one being sent, one \
+     waiting), more than `maxInFlight` calls carry at once.",
 );
 pub static MAX_QUEUED_BYTES: OptionDef = def(
     "maxQueuedBytes",
