@@ -28,6 +28,8 @@ READY = re.compile(r"^featurestore-local listening on (http://127\.0\.0\.1:(\d+)
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 CREDENTIALS = {"aws_access_key_id": "AKIDLOCALTEST", "aws_secret_access_key": "local-test-secret"}
+# The flags that make the store check every request's SigV4 signature against CREDENTIALS, as the service does.
+CHECK_SIGNATURES = ("--credentials", f"{CREDENTIALS['aws_access_key_id']}:{CREDENTIALS['aws_secret_access_key']}")
 # One attempt, so that each test sees exactly the error the store answered.
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 

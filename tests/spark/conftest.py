@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localstore import ROOT, LocalStore, aws_env
+from localstore import CHECK_SIGNATURES, ROOT, LocalStore, aws_env
 
 # scripts/lib.sh chooses the JDK; run these tests through scripts/test/40-spark-e2e.sh (or set JAVA_HOME).
 JAVA_HOME = os.environ.get("JAVA_HOME", "")
@@ -49,7 +49,8 @@ def jar() -> Path:
 
 @pytest.fixture(scope="session")
 def store(tmp_path_factory):
-    local = LocalStore.start(tmp_path_factory.mktemp("store") / "data")
+    # Every request the connector signs (driver and executors, lean and SDK transports) is checked by the store.
+    local = LocalStore.start(tmp_path_factory.mktemp("store") / "data", *CHECK_SIGNATURES)
     try:
         yield local
     finally:

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "local"))
 import fslocal  # noqa: E402
 
 ROOT = fslocal.ROOT
+CHECK_SIGNATURES = fslocal.CHECK_SIGNATURES
 
 # Test credentials and region: every client here signs with these and talks to 127.0.0.1 only.
 TEST_CREDENTIALS = {

@@ -3,6 +3,7 @@
 use tokio::sync::Notify;
 
 use crate::faults::FaultInjector;
+use crate::signature::AcceptedKey;
 use crate::stats::StatsCollector;
 use crate::store::Store;
 
@@ -16,4 +17,7 @@ pub(crate) struct App {
     pub offline_flush_rows: usize,
     /// Wakes the background flusher before its interval ends (large buffers).
     pub flush_wanted: Notify,
+    /// Keys whose signatures are accepted; empty: signatures are not checked.
+    pub credentials: Vec<AcceptedKey>,
+    pub region: String,
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::names::is_valid_name;
 use crate::model::operation::Operation;
+use crate::signature::AcceptedKey;
 
 /// A server's configuration. `Default` gives everything but `data_dir`, which the caller must set.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct ServerConfig {
     pub max_feature_groups: usize,
     /// How long a shutdown waits for in-flight requests before closing their connections.
     pub shutdown_grace: Duration,
+    /// The keys whose SigV4 signatures are accepted; empty (the default): signatures are not checked.
+    pub credentials: Vec<AcceptedKey>,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +60,7 @@ impl Default for ServerConfig {
             max_body_bytes: 16 << 20,
             max_feature_groups: 1000,
             shutdown_grace: Duration::from_secs(10),
+            credentials: Vec::new(),
         }
     }
 }

@@ -75,6 +75,14 @@ pub enum ErrorCode {
     UnsupportedMediaTypeException,
     /// The body is larger than the store accepts.
     RequestEntityTooLargeException,
+    /// Signatures are checked (`--credentials`) and the request has no `Authorization` header.
+    MissingAuthenticationTokenException,
+    /// The `Authorization` header or `X-Amz-Date` is malformed.
+    IncompleteSignatureException,
+    /// The access key is not one the store accepts, or the session token is not the key's.
+    UnrecognizedClientException,
+    /// The signature, its scope or its time (more than five minutes off) is wrong.
+    InvalidSignatureException,
 }
 
 impl ErrorCode {
@@ -94,6 +102,10 @@ impl ErrorCode {
             ErrorCode::SerializationException => "SerializationException",
             ErrorCode::UnsupportedMediaTypeException => "UnsupportedMediaTypeException",
             ErrorCode::RequestEntityTooLargeException => "RequestEntityTooLargeException",
+            ErrorCode::MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
+            ErrorCode::IncompleteSignatureException => "IncompleteSignatureException",
+            ErrorCode::UnrecognizedClientException => "UnrecognizedClientException",
+            ErrorCode::InvalidSignatureException => "InvalidSignatureException",
         }
     }
 
@@ -107,7 +119,15 @@ impl ErrorCode {
             (ErrorCode::UnsupportedMediaTypeException, _) => 415,
             (_, Plane::Control) => 400,
             (ErrorCode::ResourceNotFound | ErrorCode::UnknownOperationException, Plane::Runtime) => 404,
-            (ErrorCode::AccessForbidden | ErrorCode::AccessDeniedException, Plane::Runtime) => 403,
+            (
+                ErrorCode::AccessForbidden
+                | ErrorCode::AccessDeniedException
+                | ErrorCode::MissingAuthenticationTokenException
+                | ErrorCode::IncompleteSignatureException
+                | ErrorCode::UnrecognizedClientException
+                | ErrorCode::InvalidSignatureException,
+                Plane::Runtime,
+            ) => 403,
             (ErrorCode::ThrottlingException, Plane::Runtime) => 429,
             (_, Plane::Runtime) => 400,
         }

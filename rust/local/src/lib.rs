@@ -6,6 +6,9 @@
 //! - the runtime (`sagemaker-featurestore-runtime`, REST-JSON);
 //! - an admin API under `/_local/` (faults, stats, flush).
 //!
+//! Given credentials, it checks every control-plane and runtime request's SigV4 signature as the service does
+//! (`signature`).
+//!
 //! Data lives under the configured data directory: feature group definitions in `catalog/`, the online
 //! store as one append-only log per feature group in `online/` (an in-memory index answers reads; writes are
 //! appended to a buffer that a background task flushes and fsyncs), and the offline store as Parquet files in
@@ -24,6 +27,7 @@ mod http;
 mod model;
 mod runtime;
 mod server;
+pub mod signature;
 pub mod stats;
 mod store;
 #[cfg(test)]
@@ -32,4 +36,5 @@ mod test_dir;
 pub use config::{Faults, OfflineCompression, ServerConfig};
 pub use error::Error;
 pub use server::{BackgroundServer, RunningStore, Server};
+pub use signature::AcceptedKey;
 pub use stats::Stats;

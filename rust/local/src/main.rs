@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use featurestore_local::{Faults, OfflineCompression, Server, ServerConfig};
+use featurestore_local::{AcceptedKey, Faults, OfflineCompression, Server, ServerConfig};
 
 // Reading a request allocates per record and per feature: mimalloc took the store's CPU per record from 5.4 to
 // 4.8 µs (scripts/bench-local.sh, online store only, alternating runs against glibc's malloc).
@@ -99,6 +99,10 @@ struct Args {
     /// Validate and acknowledge writes without storing them (benchmarks at volumes the disk cannot hold).
     #[arg(long)]
     discard_writes: bool,
+    /// Check every request's SigV4 signature against this key (repeatable), as the service does; off by
+    /// default, so that any client works with any credentials.
+    #[arg(long = "credentials", value_name = "ACCESS_KEY:SECRET[:SESSION_TOKEN]", value_parser = AcceptedKey::parse)]
+    credentials: Vec<AcceptedKey>,
 }
 
 /// `NAME=RATE`, the value of `--max-records-per-second-per-group`; the rate's range is checked with the other
@@ -151,6 +155,7 @@ impl Args {
             offline_compression: self.offline_compression,
             max_body_bytes: self.max_body_bytes,
             max_feature_groups: self.max_feature_groups,
+            credentials: self.credentials,
             ..ServerConfig::default()
         };
         Ok((config, self.worker_threads))

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
@@ -31,6 +31,7 @@ use crate::faults::{FaultInjector, Verdict};
 use crate::http::{self as wire, Body};
 use crate::model::operation::Operation;
 use crate::runtime;
+use crate::signature::{self, SignedRequest};
 use crate::stats::{Stats, StatsCollector};
 use crate::store::Store;
 
@@ -117,6 +118,8 @@ impl Server {
             max_body_bytes: config.max_body_bytes,
             offline_flush_rows: config.offline_flush_rows,
             flush_wanted: Notify::new(),
+            credentials: config.credentials.clone(),
+            region: config.region.clone(),
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(serve(listener, Arc::clone(&app), config, stopped));
@@ -414,10 +417,24 @@ async fn answer(
         }
     };
     app.stats.request(Some(operation));
+    // Taken before the body is read (which consumes the request), and only when signatures are checked.
+    let signed = (!app.credentials.is_empty()).then(|| SignedRequest {
+        method: method.to_string(),
+        path_and_query: request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| path.clone(), |p| p.as_str().to_owned()),
+        headers: request.headers().clone(),
+    });
     let body = match read_body(request, app.max_body_bytes).await {
         Ok(body) => body,
         Err(error) => return fail(error),
     };
+    if let Some(signed) = &signed
+        && let Err(error) = signature::verify(&app.credentials, &app.region, signed, &body, SystemTime::now())
+    {
+        return fail(error);
+    }
     if !content_type_ok(plane, content_type.as_deref(), !body.is_empty()) {
         return fail(ServiceError::new(
             ErrorCode::UnsupportedMediaTypeException,

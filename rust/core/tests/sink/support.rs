@@ -16,7 +16,7 @@ use featurestore_core::config::{ClientConfig, RetryConfig, TransportKind, Writer
 use featurestore_core::io_runtime::next_runtime;
 use featurestore_core::metrics::{METRIC_COUNT, index};
 use featurestore_core::model::FeatureGroup;
-use featurestore_local::{BackgroundServer, Faults, ServerConfig, Stats};
+use featurestore_local::{AcceptedKey, BackgroundServer, Faults, ServerConfig, Stats};
 use serde_json::{Value, json};
 
 pub const TRANSPORTS: [TransportKind; 2] = [TransportKind::Lean, TransportKind::Sdk];
@@ -42,6 +42,7 @@ impl TestStore {
         std::fs::create_dir_all(&dir).unwrap();
         let server = BackgroundServer::start(ServerConfig {
             data_dir: dir.clone(),
+            credentials: accepted_keys(),
             ..ServerConfig::default()
         })
         .unwrap();
@@ -70,7 +71,7 @@ impl TestStore {
         self.server().stats()
     }
 
-    /// Static test credentials and both endpoints pointing at this store.
+    /// Static test credentials (the only ones the store accepts) and both endpoints pointing at this store.
     pub fn client_config(&self, transport: TransportKind) -> ClientConfig {
         ClientConfig {
             region: Some("us-east-1".into()),
@@ -207,6 +208,7 @@ impl TestStore {
         let server = BackgroundServer::start(ServerConfig {
             data_dir: self.dir.clone(),
             port,
+            credentials: accepted_keys(),
             ..ServerConfig::default()
         })
         .unwrap();
@@ -250,6 +252,12 @@ impl TestStore {
 }
 
 /// A record as feature -> value (a string, or a list of strings).
+/// The store checks every signature against the test credentials: each request the engine (lean or SDK
+/// transport) and the reference SDK client sign is verified by an implementation independent of ours.
+fn accepted_keys() -> Vec<AcceptedKey> {
+    vec![AcceptedKey::parse("AKIDTEST:test-secret").unwrap()]
+}
+
 fn record_values(record: &[sdk::types::FeatureValue]) -> serde_json::Map<String, Value> {
     record
         .iter()

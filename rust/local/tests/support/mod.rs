@@ -54,6 +54,30 @@ pub fn client_with_backoff(
     initial: Duration,
     max: Duration,
 ) -> sdk::Client {
+    client_with(
+        endpoint,
+        max_attempts,
+        (initial, max),
+        sdk::config::Credentials::new("AKIDLOCAL", "local-secret", None, None, "test"),
+    )
+}
+
+/// The runtime client with `credentials`, one attempt per call.
+pub fn client_with_credentials(endpoint: &str, credentials: sdk::config::Credentials) -> sdk::Client {
+    client_with(
+        endpoint,
+        1,
+        (Duration::from_millis(1), Duration::from_millis(5)),
+        credentials,
+    )
+}
+
+fn client_with(
+    endpoint: &str,
+    max_attempts: u32,
+    (initial, max): (Duration, Duration),
+    credentials: sdk::config::Credentials,
+) -> sdk::Client {
     use aws_smithy_http_client::tls;
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
@@ -62,13 +86,7 @@ pub fn client_with_backoff(
         .behavior_version(sdk::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(sdk::config::Region::new("us-east-1"))
-        .credentials_provider(sdk::config::Credentials::new(
-            "AKIDLOCAL",
-            "local-secret",
-            None,
-            None,
-            "test",
-        ))
+        .credentials_provider(credentials)
         .http_client(http_client)
         .retry_config(
             sdk::config::retry::RetryConfig::standard()
