@@ -11,7 +11,7 @@ use crate::client::client_for;
 use crate::config::{ClientConfig, RetryConfig};
 use crate::error::{ConfigProblem, Error, Result};
 use crate::io_runtime::next_runtime;
-use crate::retry::{Backoff, ErrorClass, classify_call};
+use crate::retry::{Backoff, ErrorClass, classify_call, credentials_hint};
 use crate::transport::SendError;
 
 const TARGET: &str = "SageMaker.DescribeFeatureGroup";
@@ -68,10 +68,14 @@ pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Resul
                         answer.error_type.as_deref(),
                         &answer.body,
                     );
-                    let retryable = matches!(
-                        classify_call(answer.status, &code),
-                        ErrorClass::Throttled | ErrorClass::Retryable
-                    );
+                    let class = classify_call(answer.status, &code);
+                    let retryable = matches!(class, ErrorClass::Throttled | ErrorClass::Retryable);
+                    // Said on the driver, before any task runs: what to check.
+                    let message = if class == ErrorClass::Credentials {
+                        format!("{message} ({})", credentials_hint(&code))
+                    } else {
+                        message
+                    };
                     let error = Error::Service {
                         operation: OPERATION,
                         code,

@@ -3,7 +3,8 @@
 //! Classification follows the service's error shapes (botocore `sagemaker-featurestore-runtime`): throttling
 //! (`ThrottlingException`, HTTP 429) and faults (`InternalFailure` 500, `ServiceUnavailable` 503, any 5xx) are
 //! retried, as are timeouts and connection errors; `ValidationError` (400), `AccessForbidden` (403) and
-//! `ResourceNotFound` (404) fail the record at once with the service's code and message.
+//! `ResourceNotFound` (404) fail the record at once with the service's code and message; a refused signature or
+//! credentials fail it too, and every later call would fail the same way.
 
 use std::time::Duration;
 
@@ -18,6 +19,8 @@ pub enum ErrorClass {
     Retryable,
     /// The call's operation is not permitted or not known: the `auto` API falls back to PutRecord.
     NotPermitted,
+    /// The signature or the credentials were refused: no call passes until the user fixes them.
+    Credentials,
     /// Fail the record with this error.
     Terminal,
 }
@@ -44,6 +47,40 @@ const TRANSIENT_CODES: &[&str] = &[
     "RequestTimeoutException",
 ];
 
+/// The AWS front end's answers to a bad signature or unusable credentials (HTTP 403 on the runtime).
+const CREDENTIAL_CODES: &[&str] = &[
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "IncompleteSignatureException",
+    "MissingAuthenticationToken",
+    "MissingAuthenticationTokenException",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+];
+
+/// What to check when a call's signature or credentials were refused with `code`.
+pub fn credentials_hint(code: &str) -> &'static str {
+    match code {
+        "UnrecognizedClientException" | "InvalidClientTokenId" => {
+            "check the access key id and the session token (they must belong together, to this account and \
+             partition)"
+        }
+        "ExpiredToken" | "ExpiredTokenException" => {
+            "the session token expired: check the credentials source refreshes it, or issue new credentials"
+        }
+        "MissingAuthenticationToken" | "MissingAuthenticationTokenException" => {
+            "the request was not signed: check that credentials are configured"
+        }
+        _ => {
+            "check the secret access key, the region the requests are signed for, and this machine's clock \
+             (a signature more than 5 minutes off is refused)"
+        }
+    }
+}
+
 const NOT_PERMITTED_CODES: &[&str] = &[
     "AccessForbidden",
     "AccessDeniedException",
@@ -58,6 +95,8 @@ pub fn classify_call(status: u16, code: &str) -> ErrorClass {
         ErrorClass::Throttled
     } else if status >= 500 || TRANSIENT_CODES.contains(&code) {
         ErrorClass::Retryable
+    } else if CREDENTIAL_CODES.contains(&code) {
+        ErrorClass::Credentials
     } else if status == 403 || NOT_PERMITTED_CODES.contains(&code) {
         ErrorClass::NotPermitted
     } else {
@@ -128,6 +167,15 @@ mod tests {
         assert_eq!(classify_call(503, "ServiceUnavailable"), ErrorClass::Retryable);
         assert_eq!(classify_call(502, ""), ErrorClass::Retryable);
         assert_eq!(classify_call(403, "AccessForbidden"), ErrorClass::NotPermitted);
+        assert_eq!(
+            classify_call(403, "InvalidSignatureException"),
+            ErrorClass::Credentials
+        );
+        assert_eq!(
+            classify_call(400, "UnrecognizedClientException"),
+            ErrorClass::Credentials
+        );
+        assert!(credentials_hint("InvalidSignatureException").contains("clock"));
         assert_eq!(
             classify_call(400, "UnknownOperationException"),
             ErrorClass::NotPermitted

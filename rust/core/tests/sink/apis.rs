@@ -137,3 +137,54 @@ fn target_stores_and_ttl_are_sent_with_every_record() {
         assert!(store.get_record(&group, "id-29").is_some());
     }
 }
+
+#[test]
+fn a_refused_signature_fails_every_row_and_the_writer_at_once_without_falling_back_and_says_what_to_check() {
+    let store = TestStore::start();
+    for transport in TRANSPORTS {
+        let group = format!("badsig-{transport:?}").to_lowercase();
+        let model = store.create_group(&group);
+        let mut config = store.writer_config(&group, transport);
+        config.api = Api::Auto;
+        config.client.secret_access_key = Some("not-the-secret".into());
+        let mut writer = Writer::open(config, model).unwrap();
+        writer.write_batch(&batch(0, 100)).unwrap();
+        let error = writer.flush().unwrap_err();
+        assert!(
+            matches!(&error, Error::Service { code, status: 403, message, .. }
+                if code == "InvalidSignatureException" && message.contains("clock")),
+            "{transport:?}: {error}"
+        );
+        let m = writer.metrics();
+        assert_accounted(&m, 100);
+        assert_eq!(m[index::ROWS_FAILED], 100, "{transport:?}: {m:?}");
+        assert_eq!(
+            m[index::ROWS_RETRIED],
+            0,
+            "{transport:?}: a refused signature is not retried"
+        );
+        let failed = writer.take_failed();
+        assert!(
+            failed
+                .iter()
+                .all(|f| f.reason.code == "InvalidSignatureException")
+        );
+    }
+    // Neither transport fell back to PutRecord: a bad signature is not a missing permission.
+    assert_eq!(store.stats().requests_by_operation.get("PutRecord"), None);
+    assert!(store.get_record("badsig-lean", "id-0").is_none());
+}
+
+#[test]
+fn the_drivers_describe_with_a_wrong_secret_fails_at_once_and_says_what_to_check() {
+    let store = TestStore::start();
+    store.create_group("described");
+    let mut client = store.client_config(TransportKind::Lean);
+    client.secret_access_key = Some("not-the-secret".into());
+    let error = featurestore_core::control::describe_feature_group(&client, "described").unwrap_err();
+    assert!(
+        matches!(&error, Error::Service { code, message, .. }
+            if code == "InvalidSignatureException" && message.contains("secret access key")),
+        "{error}"
+    );
+}

@@ -12,7 +12,7 @@ use crate::config::Api;
 use crate::error::Error;
 use crate::record::FailureOrigin;
 use crate::request::{BatchWriteReply, EntryError, match_returned};
-use crate::retry::{ErrorClass, classify_call, classify_entry};
+use crate::retry::{ErrorClass, classify_call, classify_entry, credentials_hint};
 use crate::transport::{WriteOutcome, WriteReport};
 
 /// A record to try again, with the error that made it so (reported if the retries run out).
@@ -171,7 +171,7 @@ fn judge_entry_error(
                 message: error.message.clone(),
             })
         }
-        ErrorClass::Terminal | ErrorClass::NotPermitted => {
+        ErrorClass::Terminal | ErrorClass::NotPermitted | ErrorClass::Credentials => {
             let why = reason(FailureOrigin::Service, &error.code, error.message.clone());
             settle_failed(shared, &call.queued, &[index], &why);
             // Every entry goes to the writer's one group: if it is missing or forbidden, so is every further
@@ -225,10 +225,15 @@ fn judge_refusal(shared: &Shared, call: &Call, put: bool, verdict: &mut Verdict,
             verdict.resend_now = call.indexes.clone();
         }
         class => {
+            let message = if class == ErrorClass::Credentials {
+                format!("{message} ({})", credentials_hint(&code))
+            } else {
+                message
+            };
             let why = reason(FailureOrigin::Service, &code, message.clone());
             settle_failed(shared, &call.queued, &call.indexes, &why);
-            // Access refused or the group missing: every further record would fail the same way.
-            if class == ErrorClass::NotPermitted || status == 404 {
+            // Access or the signature refused, or the group missing: every further record would fail the same way.
+            if matches!(class, ErrorClass::NotPermitted | ErrorClass::Credentials) || status == 404 {
                 latch_fatal(
                     shared,
                     Error::Service {
