@@ -8,6 +8,9 @@ from pathlib import Path
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
+# The only credentials any client here has.
+ACCESS_KEY_ID = "featurestore-bench"
+SECRET_ACCESS_KEY = "featurestore-bench-secret"
 
 # The SageMaker SDK sends telemetry (an HTTPS GET to an S3 bucket, after an STS call) around FeatureGroup
 # calls unless this SDK defaults file opts out.
@@ -36,8 +39,8 @@ def client_env(endpoint: str, scratch: Path) -> dict[str, str]:
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "featurestore-bench",
-            "AWS_SECRET_ACCESS_KEY": "featurestore-bench-secret",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
             "AWS_EC2_METADATA_DISABLED": "true",
             # No shared config or credentials files of the user's: the test credentials above are the only ones.
             "AWS_CONFIG_FILE": str(scratch / "aws-config-none"),

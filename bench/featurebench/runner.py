@@ -18,7 +18,7 @@ import boto3
 from botocore.config import Config
 
 from . import clients, dataset, procfs
-from .env import REGION, client_env
+from .env import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, client_env
 from .store import LocalStore, records_received
 
 READY_TIMEOUT_S = 600
@@ -49,8 +49,8 @@ def _runtime_client(endpoint: str):
         "sagemaker-featurestore-runtime",
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id="featurestore-bench",
-        aws_secret_access_key="featurestore-bench-secret",
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
         config=Config(retries={"max_attempts": 1}, proxies={}),
     )
 
@@ -204,7 +204,7 @@ def run_once(setup: Setup, client: clients.Client, latency_ms: int, rows: int, w
 def _run(setup: Setup, client: clients.Client, latency_ms: int, rows: int, warmup_rows: int, parquet: Path,
          tag: str, logs: Path, result: dict) -> dict:  # fmt: skip
     with LocalStore(setup.store_binary, setup.run_dir / "store" / tag, logs / f"{tag}.store.log",
-                    setup.store_cpus) as store:  # fmt: skip
+                    setup.store_cpus, check_signatures=setup.smoke) as store:  # fmt: skip
         result["added_latency_ms"] = round(measure_added_latency(store, latency_ms), 3)
         group = f"bench-{tag}-{uuid.uuid4().hex[:6]}"
         arn = store.create_group(group)

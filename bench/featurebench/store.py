@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 
 from . import dataset
-from .env import REGION
+from .env import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "local"))
 import fslocal  # noqa: E402
@@ -25,11 +25,16 @@ _ADMIN = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class LocalStore:
     """A running featurestore-local (`with LocalStore(...) as store:` stops it and removes its data)."""
 
-    def __init__(self, binary: Path, data_dir: Path, log_path: Path, cpus: set[int] | None):
+    def __init__(self, binary: Path, data_dir: Path, log_path: Path, cpus: set[int] | None,
+                 check_signatures: bool = False):  # fmt: skip
+        """`check_signatures`: the store verifies every request's SigV4 signature against the benchmark's
+        credentials (the smoke runs do: every client's signer checked; the timed runs do not, as it costs the
+        store CPU)."""
         self.data_dir = data_dir
         shutil.rmtree(data_dir, ignore_errors=True)
+        flags = ("--credentials", f"{ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}") if check_signatures else ()
         self._store = fslocal.LocalStore.start(
-            data_dir, binary=binary, log_path=log_path, log_level="warn", cpus=cpus
+            data_dir, *flags, binary=binary, log_path=log_path, log_level="warn", cpus=cpus
         )
         self.process = self._store.process
         self.endpoint = self._store.endpoint
@@ -37,8 +42,8 @@ class LocalStore:
             "sagemaker",
             endpoint_url=self.endpoint,
             region_name=REGION,
-            aws_access_key_id="featurestore-bench",
-            aws_secret_access_key="featurestore-bench-secret",
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY,
             config=Config(retries={"max_attempts": 1}, proxies={}),
         )
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark harness at smoke sizes, so that it cannot rot: every client of the matrix (ours in both modes,
 # AWS's connector in both modes, the SageMaker SDK, and the two references that send nothing) writes a few hundred to a few thousand rows once, at 5 ms of
-# added store latency, through the same code as the full run (bench/run.sh). A run fails the stage when the
+# added store latency, through the same code as the full run (bench/run.sh), with the store checking every
+# request's signature (the Java SDK in AWS's connector, boto3 in the SageMaker SDK, ours). A run fails the stage when the
 # client fails, when the store's count of records received differs from the rows written, or when records read
 # back differ from the data set. Installs the peers' venv (.venv-bench, ~360 MB wheel) on a fresh machine.
 # Then the limit benchmark (bench/limit.sh) at smoke sizes: AWS's connector in batch mode under a cap of 2,000
