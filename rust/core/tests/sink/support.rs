@@ -148,6 +148,55 @@ impl TestStore {
             .unwrap()
     }
 
+    /// ListRecords (the local store's listing of the online store's identifiers, every page), with or without
+    /// the soft-deleted ones, in key order.
+    pub fn list_records(&self, group: &str, include_soft_deleted: bool) -> Vec<String> {
+        let runtime = next_runtime().unwrap();
+        let client = client_for(&runtime, &self.client_config(TransportKind::Lean)).unwrap();
+        let path = format!("/FeatureGroup/{group}/ListRecords");
+        let mut identifiers = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let mut request = json!({"IncludeSoftDeletedRecords": include_soft_deleted});
+            if let Some(token) = &next_token {
+                request["NextToken"] = json!(token);
+            }
+            let client = Arc::clone(&client);
+            let path = path.clone();
+            // The control client signs for the same store: the runtime's paths answer on it too.
+            let (status, body) = runtime
+                .block_on(async move {
+                    let answer = client
+                        .control
+                        .send(
+                            http::Method::POST,
+                            &path,
+                            "application/json",
+                            None,
+                            request.to_string().into_bytes(),
+                        )
+                        .await
+                        .map_err(|e| format!("{e:?}"))
+                        .unwrap();
+                    (answer.status, answer.body)
+                })
+                .unwrap();
+            assert_eq!(status, 200, "ListRecords: {}", String::from_utf8_lossy(&body));
+            let page: Value = serde_json::from_slice(&body).unwrap();
+            identifiers.extend(
+                page["RecordIdentifiers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|id| id.as_str().unwrap().to_owned()),
+            );
+            match page["NextToken"].as_str() {
+                Some(token) => next_token = Some(token.to_owned()),
+                None => return identifiers,
+            }
+        }
+    }
+
     /// The Rust SDK's client for this store (the reference reader).
     pub fn sdk_client(&self) -> sdk::Client {
         let http_client = aws_smithy_http_client::Builder::new()
