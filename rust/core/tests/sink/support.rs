@@ -148,49 +148,29 @@ impl TestStore {
             .unwrap()
     }
 
-    /// ListRecords (the local store's listing of the online store's identifiers, every page), with or without
-    /// the soft-deleted ones, in key order.
+    /// ListRecords through the SDK, every page: the online store's record identifiers, with the soft-deleted
+    /// ones when asked for, in key order.
     pub fn list_records(&self, group: &str, include_soft_deleted: bool) -> Vec<String> {
-        let runtime = next_runtime().unwrap();
-        let client = client_for(&runtime, &self.client_config(TransportKind::Lean)).unwrap();
-        let path = format!("/FeatureGroup/{group}/ListRecords");
+        let client = self.sdk_client();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let mut identifiers = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
-            let mut request = json!({"IncludeSoftDeletedRecords": include_soft_deleted});
-            if let Some(token) = &next_token {
-                request["NextToken"] = json!(token);
-            }
-            let client = Arc::clone(&client);
-            let path = path.clone();
-            // The control client signs for the same store: the runtime's paths answer on it too.
-            let (status, body) = runtime
-                .block_on(async move {
-                    let answer = client
-                        .control
-                        .send(
-                            http::Method::POST,
-                            &path,
-                            "application/json",
-                            None,
-                            request.to_string().into_bytes(),
-                        )
-                        .await
-                        .map_err(|e| format!("{e:?}"))
-                        .unwrap();
-                    (answer.status, answer.body)
-                })
+            let output = runtime
+                .block_on(
+                    client
+                        .list_records()
+                        .feature_group_name(group)
+                        .include_soft_deleted_records(include_soft_deleted)
+                        .set_next_token(next_token.take())
+                        .send(),
+                )
                 .unwrap();
-            assert_eq!(status, 200, "ListRecords: {}", String::from_utf8_lossy(&body));
-            let page: Value = serde_json::from_slice(&body).unwrap();
-            identifiers.extend(
-                page["RecordIdentifiers"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|id| id.as_str().unwrap().to_owned()),
-            );
-            match page["NextToken"].as_str() {
+            identifiers.extend(output.record_identifiers().iter().cloned());
+            match output.next_token() {
                 Some(token) => next_token = Some(token.to_owned()),
                 None => return identifiers,
             }
