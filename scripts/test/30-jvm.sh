@@ -12,6 +12,8 @@ ensure_store_binary
 start_store "$WORK/jvm-store"
 trap stop_store EXIT
 export FEATURESTORE_LOCAL_ENDPOINT="$STORE_ENDPOINT"
+# The suites read the offline store's Parquet files (DeleteSuite: the is_deleted markers) from its data directory.
+export FEATURESTORE_LOCAL_DATA_DIR="$WORK/jvm-store"
 log "featurestore-local for the suites at $FEATURESTORE_LOCAL_ENDPOINT"
 
 # verify = compile, build the native library (scripts/build-native.sh), test, package, then the packaged-jar suite.

@@ -150,3 +150,36 @@ def test_collections_are_lists_in_parquet(store, name):
     assert table.schema.field("vec").type == pa.list_(pa.float64())
     assert table.column("codes").to_pylist() == [[3, -4]]
     assert table.column("vec").to_pylist() == [[0.5, 0.001]]
+
+
+def test_a_late_soft_delete_still_writes_its_marker_and_a_refused_hard_delete_writes_none(store, name):
+    """DeleteRecord's rules (API reference): a delete whose event time is not later than the stored record's does
+    not delete; a SoftDelete still appends the is_deleted marker to the offline store, a HardDelete is refused
+    (400 ValidationError naming EventTime) and appends nothing; an applied delete appends its marker."""
+    create_group(
+        store,
+        name,
+        FeatureDefinitions=[{"FeatureName": "id", "FeatureType": "String"}, {"FeatureName": "ts", "FeatureType": "String"}],
+        OfflineStoreConfig={"S3StorageConfig": {"S3Uri": "s3://analytics/late-deletes/"}},
+    )
+    store.runtime.put_record(FeatureGroupName=name, Record=[{"FeatureName": "id", "ValueAsString": "a"},
+                                                            {"FeatureName": "ts", "ValueAsString": "2024-05-01T10:00:00Z"}])
+    late = "2024-05-01T09:00:00Z"
+    store.runtime.delete_record(FeatureGroupName=name, RecordIdentifierValueAsString="a", EventTime=late)
+    try:
+        store.runtime.delete_record(FeatureGroupName=name, RecordIdentifierValueAsString="a", EventTime=late,
+                                    DeletionMode="HardDelete")
+        raise AssertionError("a late HardDelete was applied")
+    except store.runtime.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "ValidationError" and "EventTime" in e.response["Error"]["Message"]
+    assert store.runtime.get_record(FeatureGroupName=name, RecordIdentifierValueAsString="a").get("Record")
+    store.runtime.delete_record(FeatureGroupName=name, RecordIdentifierValueAsString="a",
+                                EventTime="2024-05-01T11:00:00Z", DeletionMode="HardDelete")
+    store.flush()
+    table = ds.dataset(offline_dir(store, name), format="parquet", partitioning="hive").to_table()
+    got = sorted((r["id"], r["ts"], r["is_deleted"]) for r in table.to_pylist())
+    assert got == [
+        ("a", "2024-05-01T09:00:00Z", True),  # the late SoftDelete's marker
+        ("a", "2024-05-01T10:00:00Z", False),
+        ("a", "2024-05-01T11:00:00Z", True),  # the applied HardDelete's; the refused one left none
+    ]

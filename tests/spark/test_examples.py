@@ -112,6 +112,22 @@ def test_pyspark_processing_example_reads_parquet_and_keeps_failed_records(examp
     assert get_records(runtime, "customers", ["c-0000007"])["c-0000007"] == expected_customer(7)
 
 
+def test_pyspark_delete_example_deletes_the_customers_it_names(example_store, jar):
+    create_groups(example_store, "customers")
+    run(spark_submit(jar, str(EXAMPLES / "pyspark" / "ingest_features.py"), "--feature-group", "customers",
+                     "--synthetic-rows", "200", "--endpoint", example_store.endpoint), example_store)
+    done = run(spark_submit(jar, str(EXAMPLES / "pyspark" / "delete_records.py"), "--feature-group", "customers",
+                            "--synthetic-ids", "50", "--deletion-mode", "HardDelete",
+                            "--endpoint", example_store.endpoint), example_store)
+    assert "featurestore delete from 'customers': 50 records deleted, 0 failed" in done.stdout, done.stdout
+    assert "delete_records: 50 rows, 50 deleted (HardDelete), 0 failed, from feature group customers" \
+        in done.stdout
+    runtime = example_store.client("sagemaker-featurestore-runtime")
+    assert sorted(list_record_ids(runtime, "customers")) == [f"c-{n:07d}" for n in range(50, 200)]
+    stored = get_records(runtime, "customers", ["c-0000000", "c-0000049", "c-0000050"])
+    assert stored == {"c-0000000": None, "c-0000049": None, "c-0000050": expected_customer(50)}
+
+
 def test_scala_batch_example_runs_in_spark_shell(example_store, jar):
     create_groups(example_store, "customers")
     endpoint = example_store.endpoint

@@ -23,6 +23,11 @@ pub const MAX_BATCH_ENTRIES: usize = 25;
 pub struct WriterConfig {
     /// `featureGroupName`: name or ARN of the feature group written to.
     pub feature_group: String,
+    /// `operation`: each row is a record to put, or the record identifier and event time of a DeleteRecord.
+    pub operation: Operation,
+    /// `deletionMode`, for `operation=delete`; `None`: not given (a delete is then a SoftDelete, the service's
+    /// default). Given with `operation=write`, it is refused as a contradiction.
+    pub deletion_mode: Option<DeletionMode>,
     /// Region, endpoints, credentials, timeouts and pool size.
     pub client: ClientConfig,
     /// `api`: `Auto` is BatchWriteRecord, falling back to PutRecord for the rest of the writer when
@@ -118,6 +123,31 @@ impl fmt::Debug for ClientConfig {
             .field("max_connections", &self.max_connections)
             .field("transport", &self.transport)
             .finish()
+    }
+}
+
+/// What the writer does with each row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// Put the row as a record (BatchWriteRecord or PutRecord).
+    Write,
+    /// Delete the row's record (DeleteRecord) at the row's event time.
+    Delete,
+}
+
+/// DeleteRecord's `DeletionMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeletionMode {
+    SoftDelete,
+    HardDelete,
+}
+
+impl DeletionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeletionMode::SoftDelete => "SoftDelete",
+            DeletionMode::HardDelete => "HardDelete",
+        }
     }
 }
 
@@ -229,6 +259,14 @@ impl WriterConfig {
         Self {
             feature_group,
             client,
+            operation: match options.text(&OPERATION).as_deref() {
+                Some("delete") => Operation::Delete,
+                _ => Operation::Write,
+            },
+            deletion_mode: options.text(&DELETION_MODE).map(|mode| match mode.as_str() {
+                "HardDelete" => DeletionMode::HardDelete,
+                _ => DeletionMode::SoftDelete,
+            }),
             api: match options.text(&API).as_deref() {
                 Some("BatchWriteRecord") => Api::BatchWriteRecord,
                 Some("PutRecord") => Api::PutRecord,
@@ -342,8 +380,45 @@ impl WriterConfig {
                 format!("is {region}, but featureGroupName is an ARN in {in_arn}: give one region, or none"),
             ));
         }
+        self.validate_operation(problems);
         self.retry.validate(problems);
         self.client.validate(problems);
+    }
+
+    /// The DeletionMode a delete sends.
+    pub fn deletion_mode(&self) -> DeletionMode {
+        self.deletion_mode.unwrap_or(DeletionMode::SoftDelete)
+    }
+
+    /// Options that contradict the operation. `recordsPerRequest` and `ignoreUnknownColumns` are moot for a
+    /// delete (one record per call; columns other than the identifier and event time are ignored) but not
+    /// contradictions: a session may set them for every write.
+    fn validate_operation(&self, problems: &mut Vec<ConfigProblem>) {
+        use options::*;
+        match self.operation {
+            Operation::Write => {
+                if self.deletion_mode.is_some() {
+                    problems.push(ConfigProblem::new(
+                        DELETION_MODE.name,
+                        "applies only with operation=delete",
+                    ));
+                }
+            }
+            Operation::Delete => {
+                if self.ttl_duration.is_some() {
+                    problems.push(ConfigProblem::new(
+                        TTL_DURATION.name,
+                        "cannot be combined with operation=delete: a delete has no time to live",
+                    ));
+                }
+                if self.api == Api::BatchWriteRecord {
+                    problems.push(ConfigProblem::new(
+                        API.name,
+                        "is BatchWriteRecord, but operation=delete sends DeleteRecord calls: leave api unset",
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -619,6 +694,70 @@ mod tests {
         ] {
             assert_eq!(arn_region(text), region, "{text}");
         }
+    }
+
+    #[test]
+    fn a_delete_takes_its_mode_and_options_that_contradict_it_are_refused() {
+        let config = WriterConfig::from_json(&envelope(&[
+            ("featureGroupName", "g"),
+            ("operation", "DELETE"),
+            ("deletionMode", "harddelete"),
+            ("targetStores", "OnlineStore"),
+        ]))
+        .unwrap();
+        assert_eq!(config.operation, Operation::Delete);
+        assert_eq!(config.deletion_mode(), DeletionMode::HardDelete);
+        assert_eq!(config.target_stores, Some(vec![TargetStore::OnlineStore]));
+        let soft = WriterConfig::from_json(&envelope(&[("featureGroupName", "g"), ("operation", "delete")]));
+        assert_eq!(soft.unwrap().deletion_mode(), DeletionMode::SoftDelete);
+        assert_eq!(WriterConfig::new("g").operation, Operation::Write);
+
+        // Moot for a delete, not contradictions: a session may set them for every write.
+        WriterConfig::from_json(&envelope(&[
+            ("featureGroupName", "g"),
+            ("operation", "delete"),
+            ("api", "PutRecord"),
+            ("recordsPerRequest", "10"),
+            ("ignoreUnknownColumns", "true"),
+            ("transport", "sdk"),
+        ]))
+        .unwrap();
+
+        assert_eq!(
+            problems(&[
+                ("featureGroupName", "g"),
+                ("operation", "delete"),
+                ("ttlDuration", "7 Days"),
+                ("api", "BatchWriteRecord"),
+            ]),
+            [
+                "ttlDuration: cannot be combined with operation=delete: a delete has no time to live",
+                "api: is BatchWriteRecord, but operation=delete sends DeleteRecord calls: leave api unset",
+            ]
+        );
+        assert_eq!(
+            problems(&[("featureGroupName", "g"), ("deletionMode", "HardDelete")]),
+            ["deletionMode: applies only with operation=delete"]
+        );
+        assert_eq!(
+            problems(&[("featureGroupName", "g"), ("operation", "remove")]),
+            ["operation: must be one of write, delete (given 'remove')"]
+        );
+        // The driver reports them before any task, with the other options' problems.
+        let parsed = WriterConfig::check([
+            ("featureGroupName", "g"),
+            ("operation", "delete"),
+            ("ttlDuration", "1 Days"),
+            ("batchRows", "x"),
+        ]);
+        let found: Vec<String> = parsed.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            [
+                "batchRows: must be an integer (given 'x')",
+                "ttlDuration: cannot be combined with operation=delete: a delete has no time to live",
+            ]
+        );
     }
 
     #[test]

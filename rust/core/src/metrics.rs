@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-pub const METRIC_COUNT: usize = 13;
+pub const METRIC_COUNT: usize = 14;
 
 /// Names of [`Stats::snapshot`]'s entries, in order.
 pub const METRIC_NAMES: [&str; METRIC_COUNT] = [
@@ -36,6 +36,8 @@ pub const METRIC_NAMES: [&str; METRIC_COUNT] = [
     // The adaptive rate of the writer's endpoint and feature group when the snapshot was taken, in records per
     // second (shared by every writer sending there in this process); 0 while the service has not limited it.
     "adaptiveRate",
+    // Rows whose record the service deleted (operation=delete); they count as acknowledged too.
+    "rowsDeleted",
 ];
 
 /// Indexes into [`METRIC_NAMES`], for readers in Rust.
@@ -53,6 +55,7 @@ pub mod index {
     pub const LATENCY_P50_MS: usize = 10;
     pub const LATENCY_P99_MS: usize = 11;
     pub const ADAPTIVE_RATE: usize = 12;
+    pub const ROWS_DELETED: usize = 13;
 }
 
 /// The counters of one writer.
@@ -66,6 +69,7 @@ pub struct Stats {
     pub requests: AtomicI64,
     pub bytes_sent: AtomicI64,
     pub rows_dry_run: AtomicI64,
+    pub rows_deleted: AtomicI64,
     pub latency: LatencyHistogram,
 }
 
@@ -96,6 +100,7 @@ impl Stats {
             latency.p50_ms,
             latency.p99_ms,
             adaptive_rate.map_or(0, |rate| rate.round().max(1.0) as i64),
+            get(&self.rows_deleted),
         ]
     }
 }

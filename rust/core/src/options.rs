@@ -98,7 +98,25 @@ pub static FEATURE_GROUP_NAME: OptionDef = def(
     "featureGroupName",
     Kind::Text,
     Default::Required,
-    "Name or ARN of the feature group to write to.",
+    "Name or ARN of the feature group to write to (or delete from).",
+);
+pub static OPERATION: OptionDef = def(
+    "operation",
+    Kind::OneOf(&["write", "delete"]),
+    Default::Value("write"),
+    "`write` puts each row as a record (BatchWriteRecord or PutRecord); `delete` deletes the record of each \
+     row with DeleteRecord, one call per row: the input needs only the record identifier and event time \
+     columns (the delete's event time, which must be later than the stored record's), other columns are \
+     ignored (README, Deleting records).",
+);
+pub static DELETION_MODE: OptionDef = def(
+    "deletionMode",
+    Kind::OneOf(&["SoftDelete", "HardDelete"]),
+    Default::Unset("SoftDelete"),
+    "With `operation=delete`: `SoftDelete` stops GetRecord and BatchGetRecord returning the record (ListRecords \
+     still lists it when asked to), `HardDelete` removes it from the online store; a HardDelete whose event \
+     time is not later than the stored record's fails. Both append an `is_deleted` marker to the offline \
+     store.",
 );
 pub static REGION: OptionDef = def(
     "region",
@@ -110,7 +128,7 @@ pub static RUNTIME_ENDPOINT: OptionDef = def(
     "runtimeEndpoint",
     Kind::Url,
     Default::Unset("the regional endpoint"),
-    "Feature Store runtime endpoint URL (PutRecord, BatchWriteRecord); default \
+    "Feature Store runtime endpoint URL (PutRecord, BatchWriteRecord, DeleteRecord); default \
      `AWS_ENDPOINT_URL_SAGEMAKER_FEATURESTORE_RUNTIME`, `AWS_ENDPOINT_URL`, then the region's endpoint.",
 );
 pub static CONTROL_ENDPOINT: OptionDef = def(
@@ -187,7 +205,7 @@ pub static API: OptionDef = def(
     Kind::OneOf(&["auto", "BatchWriteRecord", "PutRecord"]),
     Default::Value("auto"),
     "Write API: `auto` uses BatchWriteRecord and falls back to PutRecord when BatchWriteRecord is not \
-     permitted.",
+     permitted. Deletes always use DeleteRecord (`BatchWriteRecord` is refused with `operation=delete`).",
 );
 pub static RECORDS_PER_REQUEST: OptionDef = def(
     "recordsPerRequest",
@@ -202,13 +220,13 @@ pub static TARGET_STORES: OptionDef = def(
     "targetStores",
     Kind::Stores,
     Default::Unset("every store of the group"),
-    "Stores to write to (`TargetStores` of each record).",
+    "Stores to write to (`TargetStores` of each record), or to delete from (`TargetStores` of each DeleteRecord).",
 );
 pub static TTL_DURATION: OptionDef = def(
     "ttlDuration",
     Kind::Ttl,
     Default::Unset("the group's TTL"),
-    "Time to live of online records, e.g. `7 Days` (`TtlDuration` of each record).",
+    "Time to live of online records, e.g. `7 Days` (`TtlDuration` of each record); refused with `operation=delete`.",
 );
 pub static MAX_IN_FLIGHT: OptionDef = def(
     "maxInFlight",
@@ -333,8 +351,10 @@ pub static MAX_FAILED_RECORDS: OptionDef = def(
 );
 
 /// Every option, in the order the README lists them.
-pub static ALL: [&OptionDef; 33] = [
+pub static ALL: [&OptionDef; 35] = [
     &FEATURE_GROUP_NAME,
+    &OPERATION,
+    &DELETION_MODE,
     &REGION,
     &RUNTIME_ENDPOINT,
     &CONTROL_ENDPOINT,

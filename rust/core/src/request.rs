@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{TargetStore, TtlDuration};
+use crate::config::{DeletionMode, TargetStore, TtlDuration};
 use crate::signing::push_uri_encoded;
 
 /// The parts of a write that are the same for every record of a writer, pre-rendered as JSON once.
@@ -80,6 +80,67 @@ impl WriteTemplate {
         out.extend_from_slice(record);
         out.extend_from_slice(self.record_end.as_bytes());
     }
+}
+
+/// What every DeleteRecord of a writer shares: the mode, and which features of an encoded record hold its
+/// parameters (a delete's record is encoded from the record identifier and event time columns only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteSpec {
+    pub mode: DeletionMode,
+    pub record_identifier_feature: String,
+    pub event_time_feature: String,
+}
+
+/// A delete's `RecordIdentifierValueAsString` and `EventTime`, read from its encoded record.
+pub fn delete_params(record: &[u8], delete: &DeleteSpec) -> Result<(String, String), String> {
+    #[derive(Deserialize)]
+    struct Feature {
+        #[serde(rename = "FeatureName")]
+        name: String,
+        #[serde(rename = "ValueAsString")]
+        value: Option<String>,
+    }
+    let features: Vec<Feature> =
+        serde_json::from_slice(record).map_err(|e| format!("unreadable encoded record: {e}"))?;
+    let value = |name: &str| {
+        features
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.value.clone())
+            .ok_or_else(|| format!("the encoded record has no value for '{name}'"))
+    };
+    Ok((
+        value(&delete.record_identifier_feature)?,
+        value(&delete.event_time_feature)?,
+    ))
+}
+
+/// DeleteRecord's query string for one encoded record, in SigV4's canonical form (parameters sorted by name,
+/// then value; every byte but the unreserved ones percent-encoded), so that the text sent is the text signed.
+pub fn delete_query(
+    record: &[u8],
+    delete: &DeleteSpec,
+    target_stores: Option<&[TargetStore]>,
+) -> Result<String, String> {
+    let (record_identifier, event_time) = delete_params(record, delete)?;
+    let mut query = String::with_capacity(96 + record_identifier.len() + event_time.len());
+    query.push_str("DeletionMode=");
+    query.push_str(delete.mode.as_str());
+    query.push_str("&EventTime=");
+    push_uri_encoded(&mut query, &event_time);
+    query.push_str("&RecordIdentifierValueAsString=");
+    push_uri_encoded(&mut query, &record_identifier);
+    let mut stores: Vec<&str> = target_stores
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    stores.sort_unstable();
+    for store in stores {
+        query.push_str("&TargetStores=");
+        query.push_str(store);
+    }
+    Ok(query)
 }
 
 /// A BatchWriteRecord answer: entries in error and entries left unprocessed; every other entry was written.
@@ -225,6 +286,40 @@ mod tests {
         let mut batch = Vec::new();
         template.write_batch_body([R1].into_iter(), &mut batch);
         assert_eq!(template.batch_body_len([R1].into_iter()), batch.len());
+    }
+
+    #[test]
+    fn a_delete_query_is_canonical_and_carries_the_records_identifier_and_event_time() {
+        let delete = DeleteSpec {
+            mode: DeletionMode::HardDelete,
+            record_identifier_feature: "id".into(),
+            event_time_feature: "t".into(),
+        };
+        let record = br#"[{"FeatureName":"id","ValueAsString":"a b/\u00e9&="},{"FeatureName":"t","ValueAsString":"2024-01-01T00:00:00.000Z"}]"#;
+        assert_eq!(
+            delete_query(
+                record,
+                &delete,
+                Some(&[TargetStore::OnlineStore, TargetStore::OfflineStore])
+            )
+            .unwrap(),
+            "DeletionMode=HardDelete&EventTime=2024-01-01T00%3A00%3A00.000Z\
+             &RecordIdentifierValueAsString=a%20b%2F%C3%A9%26%3D&TargetStores=OfflineStore&TargetStores=OnlineStore"
+        );
+        let soft = DeleteSpec {
+            mode: DeletionMode::SoftDelete,
+            ..delete.clone()
+        };
+        assert_eq!(
+            delete_query(record, &soft, None).unwrap(),
+            "DeletionMode=SoftDelete&EventTime=2024-01-01T00%3A00%3A00.000Z\
+             &RecordIdentifierValueAsString=a%20b%2F%C3%A9%26%3D"
+        );
+        let no_time = br#"[{"FeatureName":"id","ValueAsString":"1"}]"#;
+        assert_eq!(
+            delete_query(no_time, &delete, None).unwrap_err(),
+            "the encoded record has no value for 't'"
+        );
     }
 
     #[test]

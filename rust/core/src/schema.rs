@@ -40,6 +40,31 @@ pub fn check_schema(group: &FeatureGroup, schema: &Schema, ignore_unknown_column
     plan_columns(group, schema, ignore_unknown_columns).map(|_| ())
 }
 
+/// The columns a delete reads (`operation=delete`): those named for the record identifier or the event time
+/// feature, in input order (a name given twice is kept twice, so that the check names it). Every other column is
+/// ignored, whatever its type.
+pub fn delete_columns(group: &FeatureGroup, schema: &Schema) -> Vec<usize> {
+    schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, field)| {
+            let name = field.name().as_str();
+            name == group.record_identifier_feature_name || name == group.event_time_feature_name
+        })
+        .map(|(index, _)| index)
+        .collect()
+}
+
+/// Checks that `schema` can feed deletes from `group`: a record identifier and an event time column of types
+/// those features take, under the same rules as a write's (the other columns are not read).
+pub fn check_delete_schema(group: &FeatureGroup, schema: &Schema) -> Result<()> {
+    let projected = schema
+        .project(&delete_columns(group, schema))
+        .map_err(|e| Error::Internal(format!("cannot project the delete's columns: {e}")))?;
+    check_schema(group, &projected, false)
+}
+
 /// What a column is to the feature group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {

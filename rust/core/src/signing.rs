@@ -27,6 +27,9 @@ pub struct RequestToSign<'a> {
     pub host: &'a str,
     /// The path as sent on the wire (already percent-encoded once).
     pub path: &'a str,
+    /// The query string as sent, which must already be in canonical form (sorted by name then value, each
+    /// percent-encoded as `UriEncode` does); empty for none.
+    pub query: &'a str,
     pub content_type: &'a str,
     /// `X-Amz-Target` (awsJson protocols), signed when present.
     pub target: Option<&'a str>,
@@ -120,7 +123,9 @@ impl Signer {
         canonical.push_str(request.method);
         canonical.push('\n');
         push_canonical_path(&mut canonical, request.path);
-        canonical.push_str("\n\n"); // the path, then an empty canonical query string
+        canonical.push('\n');
+        canonical.push_str(request.query);
+        canonical.push('\n');
         push_header(&mut canonical, "content-type", request.content_type);
         push_header(&mut canonical, "host", request.host);
         push_header(&mut canonical, "x-amz-date", &stamp.date_time);
@@ -300,7 +305,11 @@ mod tests {
             .build()
             .unwrap()
             .into();
-        let url = format!("http://{}{}", request.host, request.path);
+        let url = if request.query.is_empty() {
+            format!("http://{}{}", request.host, request.path)
+        } else {
+            format!("http://{}{}?{}", request.host, request.path, request.query)
+        };
         let mut headers = vec![("content-type", request.content_type), ("host", request.host)];
         if let Some(target) = request.target {
             headers.push(("x-amz-target", target));
@@ -353,6 +362,7 @@ mod tests {
                 host: "127.0.0.1:4566",
                 path: "/BatchWriteRecord",
                 content_type: "application/json",
+                query: "",
                 target: None,
                 body,
             },
@@ -378,9 +388,30 @@ mod tests {
                 method: "PUT",
                 host: "featurestore-runtime.sagemaker.us-west-2.amazonaws.com",
                 path: &path,
+                query: "",
                 content_type: "application/json",
                 target: None,
                 body: br#"{"Record":[{"FeatureName":"id","ValueAsString":"caf\u00e9"}]}"#,
+            },
+            now,
+        );
+    }
+
+    #[test]
+    fn delete_record_with_a_query_matches_aws_sigv4() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_456);
+        check_against_reference(
+            &static_credentials(Some("TOKEN")),
+            RequestToSign {
+                method: "DELETE",
+                host: "127.0.0.1:4566",
+                path: "/FeatureGroup/customers",
+                query: "DeletionMode=HardDelete&EventTime=2024-01-01T00%3A00%3A00.000Z\
+                        &RecordIdentifierValueAsString=a%20b%2F%C3%A9&TargetStores=OfflineStore\
+                        &TargetStores=OnlineStore",
+                content_type: "application/json",
+                target: None,
+                body: b"",
             },
             now,
         );
@@ -395,6 +426,7 @@ mod tests {
                 method: "POST",
                 host: "127.0.0.1:9999",
                 path: "/",
+                query: "",
                 content_type: "application/x-amz-json-1.1",
                 target: Some("SageMaker.DescribeFeatureGroup"),
                 body: br#"{"FeatureGroupName":"customers"}"#,
@@ -415,6 +447,7 @@ mod tests {
             method: "POST",
             host: "h",
             path: "/BatchWriteRecord",
+            query: "",
             content_type: "application/json",
             target: None,
             body: b"{}",

@@ -19,16 +19,65 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
 use crate::client::client_for;
-use crate::config::WriterConfig;
+use crate::config::{Operation, WriterConfig};
 use crate::encode::RecordEncoder;
 use crate::error::{Error, Result};
 use crate::io_runtime::next_runtime;
 use crate::metrics::METRIC_COUNT;
 use crate::model::FeatureGroup;
 use crate::record::{EncodedBatch, FailedRecord, failed_json_lines};
-use crate::schema::check_schema;
+use crate::schema::{check_delete_schema, check_schema, delete_columns};
 
 use engine::Engine;
+
+/// The encoder of one input schema. A delete encodes only the record identifier and event time columns (as a
+/// record of those two features: the transport reads the DeleteRecord's parameters from it), so the batch is
+/// projected onto them first and the other columns are never read.
+#[derive(Debug)]
+struct InputEncoder {
+    encoder: RecordEncoder,
+    /// `Some` for a delete: the columns the encoder was built for.
+    projection: Option<Vec<usize>>,
+}
+
+impl InputEncoder {
+    fn new(config: &WriterConfig, group: &FeatureGroup, schema: &SchemaRef) -> Result<Self> {
+        match config.operation {
+            Operation::Write => {
+                check_schema(group, schema, config.ignore_unknown_columns)?;
+                Ok(Self {
+                    encoder: RecordEncoder::new(group, schema, config.ignore_unknown_columns)?,
+                    projection: None,
+                })
+            }
+            Operation::Delete => {
+                check_delete_schema(group, schema)?;
+                let projection = delete_columns(group, schema);
+                let projected = schema
+                    .project(&projection)
+                    .map_err(|e| Error::Internal(format!("cannot project the delete's columns: {e}")))?;
+                Ok(Self {
+                    encoder: RecordEncoder::new(group, &projected, false)?,
+                    projection: Some(projection),
+                })
+            }
+        }
+    }
+
+    fn encode(&self, batch: &RecordBatch, first_row: u64, out: &mut EncodedBatch) -> Result<()> {
+        match &self.projection {
+            None => self.encoder.encode(batch, first_row, out),
+            Some(columns) => {
+                // Projection shares the arrays (reference counts): nothing is copied.
+                let projected = batch
+                    .project(columns)
+                    .map_err(|e| Error::Internal(format!("cannot project the delete's columns: {e}")))?;
+                self.encoder.encode(&projected, first_row, out);
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Writes rows to one feature group. Not `Sync`: one caller thread at a time (a Spark task).
 #[derive(Debug)]
@@ -36,7 +85,7 @@ pub struct Writer {
     config: WriterConfig,
     group: FeatureGroup,
     /// The encoder of the current input schema, rebuilt when a batch comes with another schema.
-    encoder: Option<(SchemaRef, RecordEncoder)>,
+    encoder: Option<(SchemaRef, InputEncoder)>,
     /// Rows seen so far: the next batch's first row number.
     next_row: u64,
     /// Batches encoded and counted in, waiting for room in the queue, in order.
@@ -60,10 +109,16 @@ impl Writer {
             let client = client_for(&runtime, &config.client)?;
             Some((runtime, client))
         };
-        let engine = Engine::start(&config, &group.record_identifier_feature_name, io);
+        let engine = Engine::start(
+            &config,
+            &group.record_identifier_feature_name,
+            &group.event_time_feature_name,
+            io,
+        );
         log::debug!(
-            "writer opened for {} (api {:?}, batch size {}, max in flight {}, dry run {})",
+            "writer opened for {} ({:?}, api {:?}, batch size {}, max in flight {}, dry run {})",
             config.feature_group,
+            config.operation,
             config.api,
             config.batch_size,
             config.max_in_flight,
@@ -122,15 +177,14 @@ impl Writer {
         let schema = batch.schema();
         let same_schema = matches!(&self.encoder, Some((current, _)) if *current == schema);
         if !same_schema {
-            check_schema(&self.group, &schema, self.config.ignore_unknown_columns)?;
-            let encoder = RecordEncoder::new(&self.group, &schema, self.config.ignore_unknown_columns)?;
+            let encoder = InputEncoder::new(&self.config, &self.group, &schema)?;
             self.encoder = Some((schema, encoder));
         }
         let Some((_, encoder)) = &self.encoder else {
             return Err(Error::Internal("no encoder after building one".into()));
         };
         let mut encoded = EncodedBatch::default();
-        encoder.encode(batch, self.next_row, &mut encoded);
+        encoder.encode(batch, self.next_row, &mut encoded)?;
         if encoded.row_count() != batch.num_rows() {
             return Err(Error::Internal(format!(
                 "the encoder returned {} rows for a batch of {}",

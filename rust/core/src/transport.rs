@@ -1,4 +1,4 @@
-//! Sending writes: the operations the sink needs (BatchWriteRecord, PutRecord) behind one interface, with two
+//! Sending writes: the operations the sink needs (BatchWriteRecord, PutRecord, DeleteRecord) behind one interface, with two
 //! implementations measured side by side by the `ingest` bench and chosen by the `transport` option:
 //!
 //! - [`lean`], the default: the body is spliced from encoded records ([`crate::request`]), signed with a cached
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::config::{TargetStore, TtlDuration};
 use crate::error::{ConfigProblem, Error, Result};
-use crate::request::{BatchWriteReply, WriteTemplate};
+use crate::request::{BatchWriteReply, DeleteSpec, WriteTemplate};
 
 pub use lean::{SendError, SignedHttp};
 pub use sdk::SdkWriter;
@@ -55,6 +55,8 @@ pub struct WriteSpec {
     pub target_stores: Option<Vec<TargetStore>>,
     pub ttl: Option<TtlDuration>,
     pub template: WriteTemplate,
+    /// `Some` for a writer that deletes (`operation=delete`).
+    pub delete: Option<DeleteSpec>,
 }
 
 impl WriteSpec {
@@ -68,7 +70,14 @@ impl WriteSpec {
             feature_group: feature_group.to_owned(),
             target_stores,
             ttl,
+            delete: None,
         }
+    }
+
+    /// The spec of a writer that deletes records rather than putting them.
+    pub fn deleting(mut self, delete: DeleteSpec) -> Self {
+        self.delete = Some(delete);
+        self
     }
 }
 
@@ -76,7 +85,7 @@ impl WriteSpec {
 #[derive(Debug)]
 pub enum WriteOutcome {
     /// HTTP 2xx. For BatchWriteRecord, the entries in error or unprocessed (every other entry was written);
-    /// for PutRecord, an empty reply.
+    /// for PutRecord and DeleteRecord, an empty reply.
     Written(BatchWriteReply),
     /// An error answer to the whole call.
     Refused {
@@ -120,6 +129,14 @@ impl Transport {
         match self {
             Transport::Lean(http) => http.put_record(spec, record).await,
             Transport::Sdk(sdk) => Box::pin(sdk.put_record(spec, record)).await,
+        }
+    }
+
+    /// DeleteRecord of the record identifier and event time of `record` (encoded from those two columns).
+    pub async fn delete_record(&self, spec: &WriteSpec, record: &[u8]) -> WriteReport {
+        match self {
+            Transport::Lean(http) => http.delete_record(spec, record).await,
+            Transport::Sdk(sdk) => Box::pin(sdk.delete_record(spec, record)).await,
         }
     }
 }

@@ -14,7 +14,7 @@ use featurestore_core::control::describe_feature_group;
 use featurestore_core::heap;
 use featurestore_core::metrics::METRIC_NAMES;
 use featurestore_core::model::FeatureGroup;
-use featurestore_core::schema::check_schema;
+use featurestore_core::schema::{check_delete_schema, check_schema};
 use featurestore_core::sink::Writer;
 use featurestore_core::sink::ceiling::set_write_ceiling;
 use jni::objects::{JByteArray, JByteBuffer, JClass, JLongArray, JObject, JObjectArray, JString};
@@ -58,8 +58,8 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_checkOptions<'local>
     })
 }
 
-/// Driver: checks a DataFrame's schema (a schema-only Arrow IPC stream) against the feature group; a
-/// validation exception lists every problem.
+/// Driver: checks a DataFrame's schema (a schema-only Arrow IPC stream) against the feature group, as the input
+/// of a write or, with `delete`, of deletes; a validation exception lists every problem.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_featurestore_spark_NativeBridge_checkSchema<'local>(
     mut env: EnvUnowned<'local>,
@@ -68,11 +68,16 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_checkSchema<'local>(
     schema_ipc: JByteBuffer<'local>,
     length: jint,
     ignore_unknown_columns: jboolean,
+    delete: jboolean,
 ) {
     call(&mut env, |env| {
         let group = FeatureGroup::from_describe_json(&read_string(env, &describe_json)?)?;
         let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
-        check_schema(&group, &schema, ignore_unknown_columns)?;
+        if delete {
+            check_delete_schema(&group, &schema)?;
+        } else {
+            check_schema(&group, &schema, ignore_unknown_columns)?;
+        }
         Ok(())
     })
 }

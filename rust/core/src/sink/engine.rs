@@ -1,5 +1,9 @@
 //! The I/O side of a writer: encoded batches in, every record acknowledged or failed out.
 //!
+//! A writer that deletes (`operation=delete`) runs the same flow: its records (the record identifier and event
+//! time of each row) go one per DeleteRecord call, as PutRecord's do, through the same flow control, retries,
+//! adaptive rate and settling.
+//!
 //! Ownership: the caller thread owns the [`Engine`] and hands it [`EncodedBatch`]es. A per-writer dispatcher
 //! task (on the writer's I/O runtime) cuts them into calls of up to `recordsPerRequest` records, waits for a
 //! call slot (`maxInFlight`), the write's ceiling (`maxRecordsPerSecond`) and the adaptive rate of the endpoint
@@ -23,12 +27,13 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::client::Client;
-use crate::config::{Api, WriterConfig};
+use crate::config::{Api, Operation, WriterConfig};
 use crate::error::{Error, Result};
 use crate::io_runtime::IoRuntime;
 use crate::metrics::{METRIC_COUNT, Stats};
 use crate::rate::Pacer;
 use crate::record::{EncodedBatch, FailedRecord, FailureOrigin};
+use crate::request::DeleteSpec;
 use crate::retry::Backoff;
 use crate::sink::budget::QueueBudget;
 use crate::sink::ceiling::ceiling_for;
@@ -150,24 +155,34 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine sending through `client` on `runtime`; `None`s for a dry run.
+    /// An engine sending through `client` on `runtime`; `None`s for a dry run. `record_identifier` and
+    /// `event_time` name the group's features of those roles.
     pub fn start(
         config: &WriterConfig,
         record_identifier: &str,
+        event_time: &str,
         io: Option<(IoRuntime, Arc<Client>)>,
     ) -> Engine {
         let (aborted, _) = watch::channel(false);
+        let mut spec = WriteSpec::new(
+            &config.feature_group,
+            config.target_stores.clone(),
+            config.ttl_duration,
+        );
+        if config.operation == Operation::Delete {
+            spec = spec.deleting(DeleteSpec {
+                mode: config.deletion_mode(),
+                record_identifier_feature: record_identifier.to_owned(),
+                event_time_feature: event_time.to_owned(),
+            });
+        }
         let shared = Arc::new(Shared {
             calls: CallSpec {
                 api: config.api,
                 fell_back_to_put: AtomicBool::new(false),
                 batch_size: config.batch_size.max(1),
                 backoff: Backoff::new(config.retry),
-                spec: WriteSpec::new(
-                    &config.feature_group,
-                    config.target_stores.clone(),
-                    config.ttl_duration,
-                ),
+                spec,
                 record_identifier: record_identifier.to_owned(),
                 client: io.as_ref().map(|(_, client)| Arc::clone(client)),
             },
@@ -327,7 +342,7 @@ mod tests {
 
     #[test]
     fn dry_run_counts_encoded_rows_as_acknowledged_and_failed_rows_as_failed() {
-        let engine = Engine::start(&WriterConfig::new("g"), "id", None);
+        let engine = Engine::start(&WriterConfig::new("g"), "id", "t", None);
         let mut batch = records(3);
         batch.push_failed(FailedRecord {
             row: 3,
@@ -355,7 +370,7 @@ mod tests {
     #[test]
     fn a_panic_in_an_io_task_fails_its_records_instead_of_leaving_flush_waiting() {
         // No I/O of its own: this test plays the I/O task that holds the batch.
-        let engine = Engine::start(&WriterConfig::new("g"), "id", None);
+        let engine = Engine::start(&WriterConfig::new("g"), "id", "t", None);
         let shared = Arc::clone(&engine.shared);
         let batch = records(3);
         shared.outcomes.budget.take(3, batch.encoded_bytes());

@@ -15,7 +15,7 @@ use super::{Endpoint, WriteOutcome, WriteReport, WriteSpec, describe_chain};
 use crate::config::ClientConfig;
 use crate::credentials::CredentialsCache;
 use crate::error::{Error, Result};
-use crate::request::{BATCH_WRITE_RECORD_PATH, BatchWriteReply, parse_error};
+use crate::request::{BATCH_WRITE_RECORD_PATH, BatchWriteReply, delete_query, parse_error};
 use crate::signing::{RequestToSign, Signer};
 
 type PlainClient = HyperClient<HttpConnector, Full<Bytes>>;
@@ -148,7 +148,8 @@ impl SignedHttp {
         &self.endpoint
     }
 
-    /// Signs and sends one request; the answer whatever its status, or why there was none.
+    /// Signs and sends one request; the answer whatever its status, or why there was none. `path` may end in a
+    /// `?query`, which must already be in SigV4's canonical form (see `request::delete_query`).
     pub async fn send(
         &self,
         method: Method,
@@ -158,12 +159,14 @@ impl SignedHttp {
         body: Vec<u8>,
     ) -> std::result::Result<HttpAnswer, SendError> {
         let credentials = self.credentials.get().await.map_err(SendError::Credentials)?;
+        let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
         let signed = self.signer.sign(
             &credentials,
             &RequestToSign {
                 method: method.as_str(),
                 host: &self.endpoint.authority,
-                path,
+                path: path_only,
+                query,
                 content_type,
                 target,
                 body: &body,
@@ -240,6 +243,34 @@ impl SignedHttp {
         WriteReport {
             outcome: outcome_of(answer, |_| Ok(BatchWriteReply::default())),
             bytes_sent,
+            latency: started.elapsed(),
+        }
+    }
+}
+
+impl SignedHttp {
+    /// DeleteRecord: `DELETE /FeatureGroup/<name>?<parameters>`, no body.
+    pub(super) async fn delete_record(&self, spec: &WriteSpec, record: &[u8]) -> WriteReport {
+        let query = match &spec.delete {
+            Some(delete) => delete_query(record, delete, spec.target_stores.as_deref()),
+            None => Err("a DeleteRecord call from a writer that does not delete".into()),
+        };
+        let query = match query {
+            Ok(query) => query,
+            Err(message) => {
+                return WriteReport {
+                    outcome: WriteOutcome::Unsendable { message },
+                    bytes_sent: 0,
+                    latency: Duration::ZERO,
+                };
+            }
+        };
+        let path = format!("{}?{query}", spec.template.put_path());
+        let started = Instant::now();
+        let answer = self.send(Method::DELETE, &path, JSON, None, Vec::new()).await;
+        WriteReport {
+            outcome: outcome_of(answer, |_| Ok(BatchWriteReply::default())),
+            bytes_sent: 0,
             latency: started.elapsed(),
         }
     }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{Endpoint, WriteOutcome, WriteReport, WriteSpec, describe_chain};
 use crate::config::ClientConfig;
 use crate::credentials::CredentialsCache;
-use crate::request::{BatchWriteReply, EntryError, ReturnedEntry};
+use crate::request::{BatchWriteReply, EntryError, ReturnedEntry, delete_params};
 
 /// The generated SDK client, configured like the lean path: same endpoint, credentials, timeouts and pool
 /// size, and no retries of its own (the sink retries).
@@ -195,6 +195,43 @@ impl SdkWriter {
         WriteReport {
             outcome,
             bytes_sent,
+            latency,
+        }
+    }
+}
+
+impl SdkWriter {
+    pub(super) async fn delete_record(&self, spec: &WriteSpec, record: &[u8]) -> WriteReport {
+        let params = match &spec.delete {
+            Some(delete) => delete_params(record, delete).map(|params| (delete.mode, params)),
+            None => Err("a DeleteRecord call from a writer that does not delete".into()),
+        };
+        let (mode, (record_identifier, event_time)) = match params {
+            Ok(params) => params,
+            Err(message) => return unsendable(message, 0),
+        };
+        if let Some(report) = self.check_credentials(0).await {
+            return report;
+        }
+        let started = Instant::now();
+        let result = self
+            .client
+            .delete_record()
+            .feature_group_name(&spec.feature_group)
+            .record_identifier_value_as_string(record_identifier)
+            .event_time(event_time)
+            .set_target_stores(Self::stores_of(spec))
+            .deletion_mode(sdk::types::DeletionMode::from(mode.as_str()))
+            .send()
+            .await;
+        let latency = started.elapsed();
+        let outcome = match result {
+            Ok(_) => WriteOutcome::Written(BatchWriteReply::default()),
+            Err(error) => sdk_error_outcome(error),
+        };
+        WriteReport {
+            outcome,
+            bytes_sent: 0,
             latency,
         }
     }

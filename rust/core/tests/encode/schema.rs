@@ -341,3 +341,39 @@ fn the_record_identifier_and_event_time_cannot_be_always_null_or_the_wrong_kind(
         "incompatible_type"
     );
 }
+
+#[test]
+fn a_delete_reads_only_the_record_identifier_and_event_time_columns() {
+    use featurestore_core::schema::{check_delete_schema, delete_columns};
+    let group = group(&[
+        feature("id", "String"),
+        feature("event_time", "Fractional"),
+        feature("n", "Integral"),
+    ]);
+    // Columns that would fail a write (a wrong type, a struct, an unknown column) are not read by a delete.
+    let struct_type = DataType::Struct(Fields::from(vec![Field::new("a", DataType::Int32, true)]));
+    let s = schema(&[
+        ("n", DataType::Utf8),
+        ("event_time", DataType::Float64),
+        ("nested", struct_type),
+        ("id", DataType::Utf8),
+        ("other", DataType::Binary),
+    ]);
+    assert!(check_schema(&group, &s, false).is_err());
+    check_delete_schema(&group, &s).unwrap();
+    assert_eq!(delete_columns(&group, &s), vec![1, 3]);
+
+    // The two columns it reads are held to a write's rules, every problem at once.
+    let s = schema(&[("event_time", DataType::Utf8), ("n", DataType::Int64)]);
+    let Err(Error::Schema(found)) = check_delete_schema(&group, &s) else {
+        panic!("expected Error::Schema");
+    };
+    let rules: Vec<&str> = found.iter().map(|p| p.rule.as_str()).collect();
+    assert_eq!(rules, ["incompatible_type", "missing_record_identifier"]);
+    let s = schema(&[("id", DataType::Utf8), ("id", DataType::Utf8)]);
+    let Err(Error::Schema(found)) = check_delete_schema(&group, &s) else {
+        panic!("expected Error::Schema");
+    };
+    let rules: Vec<&str> = found.iter().map(|p| p.rule.as_str()).collect();
+    assert_eq!(rules, ["duplicate_column", "missing_event_time"]);
+}

@@ -5,6 +5,7 @@
 
 mod apis;
 mod at_limit;
+mod deletes;
 mod flow;
 mod invariant;
 mod panics;

@@ -149,6 +149,35 @@ impl TestStore {
             .unwrap()
     }
 
+    /// ListRecords through the SDK, every page: the online store's record identifiers, with the soft-deleted
+    /// ones when asked for, in key order.
+    pub fn list_records(&self, group: &str, include_soft_deleted: bool) -> Vec<String> {
+        let client = self.sdk_client();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut identifiers = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let output = runtime
+                .block_on(
+                    client
+                        .list_records()
+                        .feature_group_name(group)
+                        .include_soft_deleted_records(include_soft_deleted)
+                        .set_next_token(next_token.take())
+                        .send(),
+                )
+                .unwrap();
+            identifiers.extend(output.record_identifiers().iter().cloned());
+            match output.next_token() {
+                Some(token) => next_token = Some(token.to_owned()),
+                None => return identifiers,
+            }
+        }
+    }
+
     /// The Rust SDK's client for this store (the reference reader).
     pub fn sdk_client(&self) -> sdk::Client {
         let http_client = aws_smithy_http_client::Builder::new()

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::dispatch::{Slot, aborted, flow_control, use_put};
+use super::dispatch::{CallKind, Slot, aborted, call_kind, flow_control};
 use super::judge::judge;
 use super::settle::{aborted_reason, reason, settle_failed};
 use super::{QueuedBatch, Shared};
@@ -47,9 +47,10 @@ pub(super) async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Sl
         if call.attempts > 1 {
             Stats::add(&shared.outcomes.stats.rows_retried, call.indexes.len());
         }
-        let put = use_put(&shared);
-        if put && call.indexes.len() > 1 {
-            // PutRecord takes one record: the others go to calls of their own, with their own slots.
+        let kind = call_kind(&shared);
+        if kind.single() && call.indexes.len() > 1 {
+            // PutRecord and DeleteRecord take one record: the others go to calls of their own, with their own
+            // slots.
             for index in call.indexes.split_off(1) {
                 let single = Call {
                     queued: Arc::clone(&call.queued),
@@ -60,7 +61,7 @@ pub(super) async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Sl
                 tokio::spawn(run_call_without_slot(Arc::clone(&shared), single));
             }
         }
-        let Some(report) = send(&shared, &call, put).await else {
+        let Some(report) = send(&shared, &call, kind).await else {
             if let (Some(throughput), Some(ticket)) = (&shared.flow.throughput, slot.ticket) {
                 throughput.after_no_answer(ticket);
             }
@@ -72,7 +73,7 @@ pub(super) async fn run_call(shared: Arc<Shared>, mut call: Call, first_slot: Sl
         Stats::add(&shared.outcomes.stats.bytes_sent, report.bytes_sent);
         shared.outcomes.stats.latency.record(report.latency);
 
-        let verdict = judge(&shared, &call, put, report);
+        let verdict = judge(&shared, &call, kind, report);
         if verdict.throttled {
             Stats::add(&shared.outcomes.stats.requests_throttled, 1);
         }
@@ -146,26 +147,25 @@ pub(super) fn run_call_without_slot(
 }
 
 /// Sends the call's records, unless the writer is aborted first (then `None`: the call is cancelled).
-async fn send(shared: &Shared, call: &Call, put: bool) -> Option<WriteReport> {
+async fn send(shared: &Shared, call: &Call, kind: CallKind) -> Option<WriteReport> {
     let client = shared.calls.client.as_ref()?;
     let batch = &call.queued.batch;
     let send = async {
-        if put {
-            let span = batch.records()[call.indexes[0]];
-            client
-                .runtime
-                .put_record(&shared.calls.spec, batch.record_json(&span))
-                .await
-        } else {
-            let records: Vec<&[u8]> = call
-                .indexes
-                .iter()
-                .map(|&i| batch.record_json(&batch.records()[i]))
-                .collect();
-            client
-                .runtime
-                .batch_write_record(&shared.calls.spec, &records)
-                .await
+        let single = || batch.record_json(&batch.records()[call.indexes[0]]);
+        match kind {
+            CallKind::Put => client.runtime.put_record(&shared.calls.spec, single()).await,
+            CallKind::Delete => client.runtime.delete_record(&shared.calls.spec, single()).await,
+            CallKind::BatchWrite => {
+                let records: Vec<&[u8]> = call
+                    .indexes
+                    .iter()
+                    .map(|&i| batch.record_json(&batch.records()[i]))
+                    .collect();
+                client
+                    .runtime
+                    .batch_write_record(&shared.calls.spec, &records)
+                    .await
+            }
         }
     };
     tokio::select! {

@@ -22,7 +22,7 @@ pub(super) async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedRece
         let count = queued.batch.records().len();
         let mut start = 0;
         while start < count {
-            let size = if use_put(&shared) {
+            let size = if call_kind(&shared).single() {
                 1
             } else {
                 shared.calls.batch_size
@@ -45,8 +45,39 @@ pub(super) async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedRece
     }
 }
 
-pub(super) fn use_put(shared: &Shared) -> bool {
-    shared.calls.api == Api::PutRecord || shared.calls.fell_back_to_put.load(Ordering::Relaxed)
+/// The operation a call is sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CallKind {
+    BatchWrite,
+    Put,
+    Delete,
+}
+
+impl CallKind {
+    pub(super) fn operation(self) -> &'static str {
+        match self {
+            CallKind::BatchWrite => "BatchWriteRecord",
+            CallKind::Put => "PutRecord",
+            CallKind::Delete => "DeleteRecord",
+        }
+    }
+
+    /// PutRecord and DeleteRecord take one record per call.
+    pub(super) fn single(self) -> bool {
+        self != CallKind::BatchWrite
+    }
+}
+
+/// The operation the writer's next call uses: DeleteRecord for a writer that deletes; PutRecord when asked
+/// for, or once `auto` found BatchWriteRecord not permitted; BatchWriteRecord otherwise.
+pub(super) fn call_kind(shared: &Shared) -> CallKind {
+    if shared.calls.spec.delete.is_some() {
+        CallKind::Delete
+    } else if shared.calls.api == Api::PutRecord || shared.calls.fell_back_to_put.load(Ordering::Relaxed) {
+        CallKind::Put
+    } else {
+        CallKind::BatchWrite
+    }
 }
 
 /// The right to send one call: a slot of `maxInFlight`, and the call's place in the adaptive rate.

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::Shared;
 use super::call::Call;
+use super::dispatch::CallKind;
 use super::settle::{latch_fatal, reason, settle_acknowledged, settle_failed};
 use crate::config::Api;
 use crate::error::Error;
@@ -38,8 +39,8 @@ pub(super) struct Verdict {
 }
 
 /// Settles what an attempt decided for good and returns what is left to do.
-pub(super) fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport) -> Verdict {
-    let operation = if put { "PutRecord" } else { "BatchWriteRecord" };
+pub(super) fn judge(shared: &Shared, call: &Call, kind: CallKind, report: WriteReport) -> Verdict {
+    let operation = kind.operation();
     let mut verdict = Verdict::default();
     match report.outcome {
         WriteOutcome::Written(reply) if reply.is_clean() => {
@@ -60,7 +61,7 @@ pub(super) fn judge(shared: &Shared, call: &Call, put: bool, report: WriteReport
             judge_refusal(
                 shared,
                 call,
-                put,
+                kind,
                 &mut verdict,
                 Refusal {
                     status,
@@ -200,19 +201,20 @@ struct Refusal {
 }
 
 /// Settles what a refused call decided for good, and fills in what is left to do.
-fn judge_refusal(shared: &Shared, call: &Call, put: bool, verdict: &mut Verdict, refusal: Refusal) {
+fn judge_refusal(shared: &Shared, call: &Call, kind: CallKind, verdict: &mut Verdict, refusal: Refusal) {
     let Refusal {
         status,
         code,
         message,
     } = refusal;
-    let operation = if put { "PutRecord" } else { "BatchWriteRecord" };
+    let operation = kind.operation();
+    let batch_write = kind == CallKind::BatchWrite;
     match classify_call(status, &code) {
         class @ (ErrorClass::Throttled | ErrorClass::Retryable) => {
             verdict.throttled = class == ErrorClass::Throttled;
             verdict.retry = retry_all(&call.indexes, &code, &message);
         }
-        ErrorClass::NotPermitted if !put && shared.calls.api == Api::Auto => {
+        ErrorClass::NotPermitted if batch_write && shared.calls.api == Api::Auto => {
             if !shared.calls.fell_back_to_put.swap(true, Ordering::Relaxed) {
                 log::warn!(
                     "BatchWriteRecord is not permitted ({code}: {message}); writing with PutRecord from now on"
@@ -220,7 +222,7 @@ fn judge_refusal(shared: &Shared, call: &Call, put: bool, verdict: &mut Verdict,
             }
             verdict.resend_now = call.indexes.clone();
         }
-        ErrorClass::Terminal if !put && code == "ValidationError" && call.indexes.len() > 1 => {
+        ErrorClass::Terminal if batch_write && code == "ValidationError" && call.indexes.len() > 1 => {
             // The whole call was refused: send each record alone to find the one at fault.
             verdict.resend_now = call.indexes.clone();
         }

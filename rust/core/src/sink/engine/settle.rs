@@ -22,6 +22,9 @@ pub(super) fn reason(origin: FailureOrigin, code: &str, message: impl Into<Strin
 pub(super) fn settle_acknowledged(shared: &Shared, queued: &QueuedBatch, indexes: &[usize]) {
     let records = indexes.iter().filter(|&&i| queued.mark_settled(i)).count();
     Stats::add(&shared.outcomes.stats.rows_acknowledged, records);
+    if shared.calls.spec.delete.is_some() {
+        Stats::add(&shared.outcomes.stats.rows_deleted, records);
+    }
     shared.outcomes.budget.give_back_records(records);
 }
 

@@ -28,10 +28,12 @@ public final class Native {
     }
   }
 
-  public static void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns) {
+  /** Checks a DataFrame's schema as the input of a write or, with {@code delete}, of deletes. */
+  public static void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns,
+      boolean delete) {
     NativeLibrary.load();
     try {
-      NativeBridge.checkSchema(describeJson, schemaIpc, length, ignoreUnknownColumns);
+      NativeBridge.checkSchema(describeJson, schemaIpc, length, ignoreUnknownColumns, delete);
     } finally {
       NativeLog.drain();
     }

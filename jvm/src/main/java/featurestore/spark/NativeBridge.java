@@ -28,7 +28,8 @@ final class NativeBridge {
   static native String checkOptions(String optionsJson);
 
   /** Checks a schema-only Arrow IPC stream ({@code length} bytes of a direct buffer) against the definitions. */
-  static native void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns);
+  static native void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns,
+      boolean delete);
 
   /** Opens a writer; the returned handle is owned by one {@link NativeWriter}. */
   static native long openWriter(String writerConfigJson, String describeJson);

@@ -3,7 +3,7 @@ package featurestore.spark
 import org.apache.arrow.memory.BufferAllocator
 import org.apache.arrow.vector.VectorSchemaRoot
 import org.apache.spark.{SparkEnv, TaskContext, TaskKilledException}
-import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.catalyst.{InternalRow, ProjectingInternalRow}
 import org.apache.spark.sql.connector.metric.CustomTaskMetric
 import org.apache.spark.sql.connector.write.{DataWriter, DataWriterFactory, WriterCommitMessage}
 import org.apache.spark.sql.connector.write.streaming.StreamingDataWriterFactory
@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory
 
 /**
  * Everything a task needs, resolved once on the driver (no control-plane call on executors). With a ceiling, the
- * writer config is completed on the executor with its share of it.
+ * writer config is completed on the executor with its share of it. `schema` is what the task hands the engine;
+ * with `projection` (a delete), those columns of each row, by position.
  */
 final case class TaskSpec(
     writerOptions: WriteOptions,
@@ -22,7 +23,8 @@ final case class TaskSpec(
     describeJson: String,
     schema: StructType,
     timeZoneId: String,
-    failedRecords: Option[FailedRecordsTarget]) {
+    failedRecords: Option[FailedRecordsTarget],
+    projection: Option[IndexedSeq[Int]] = None) {
 
   /** The native writer's config; `share`: this executor's share of the write's ceiling. */
   def writerConfigJson(share: Option[Double], attempt: Option[TaskAttempt]): String =
@@ -62,6 +64,8 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
     ArrowShim.rootAllocator.newChildAllocator(s"featurestore-task-$taskId", 0, Long.MaxValue)
   private val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(spec.schema, spec.timeZoneId), allocator)
   private val arrowWriter = ArrowWriter.create(root)
+  // A view of the columns handed over (a delete's two), reused for every row: nothing is copied.
+  private val projected = spec.projection.map(columns => new ProjectingInternalRow(spec.schema, columns))
   private val ipc = new IpcBuffer(InitialIpcBytes)
   private val failed = new FailedRecordsSink(spec.failedRecords, partitionId, taskId, epochId)
   private val batchRows = spec.writerOptions.batchRows
@@ -95,7 +99,12 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
   context.foreach(_.addTaskCompletionListener[Unit](_ => close()))
 
   override def write(row: InternalRow): Unit = {
-    arrowWriter.write(row)
+    projected match {
+      case Some(view) =>
+        view.project(row)
+        arrowWriter.write(view)
+      case None => arrowWriter.write(row)
+    }
     rowsInBatch += 1
     if (rowsInBatch >= batchRows || ((rowsInBatch & 63) == 0 && batchBytes() >= batchBytesCut)) {
       sendBatch()
@@ -108,7 +117,9 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
     drainFailed()
     lastCounters = native.metrics()
     failed.commit()
-    OutputMetricsShim.set(Metrics.written(lastCounters), lastCounters(Metrics.BytesSent))
+    // Spark's output records: what the task's rows did to the store, records written or deleted.
+    OutputMetricsShim.set(Metrics.written(lastCounters) + Metrics.deleted(lastCounters),
+      lastCounters(Metrics.BytesSent))
     val message = TaskCommit(partitionId, taskId, epochId, lastCounters, failed.path)
     log.info(s"$taskName committed: ${Summary.counts(lastCounters)}")
     message
@@ -124,7 +135,8 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
         native.abort()
         drainFailed()
         lastCounters = native.metrics()
-        OutputMetricsShim.set(Metrics.written(lastCounters), lastCounters(Metrics.BytesSent))
+        OutputMetricsShim.set(Metrics.written(lastCounters) + Metrics.deleted(lastCounters),
+          lastCounters(Metrics.BytesSent))
         log.warn(s"$taskName aborted: ${Summary.counts(lastCounters)} (rows not acknowledged count as failed)")
       } finally {
         try failed.abort()

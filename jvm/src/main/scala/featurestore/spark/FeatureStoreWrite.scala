@@ -38,14 +38,26 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
     }
   }
 
+  /**
+   * The columns the tasks hand to the engine, and where they are in the DataFrame's rows (`None`: all, as they
+   * are). A delete reads only the record identifier and event time columns: the others are neither checked nor
+   * converted to Arrow, so a delete works on the DataFrame a write took, whatever else it holds.
+   */
+  private def input(describeJson: String): (StructType, Option[IndexedSeq[Int]]) =
+    if (!options.delete) (schema, None)
+    else {
+      val columns = deleteColumns(schema, describeJson)
+      (StructType(columns.map(schema(_))), Some(columns))
+    }
+
   private def checkSchema(describeJson: String): Unit = {
     val allocator = ArrowShim.rootAllocator.newChildAllocator("featurestore-schema-check", 0, Long.MaxValue)
     try {
-      val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(schema, timeZoneId), allocator)
+      val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(input(describeJson)._1, timeZoneId), allocator)
       try {
         val ipc = new IpcBuffer(64 << 10)
         ipc.writeSchemaOnly(root)
-        Native.checkSchema(describeJson, ipc.bytes, ipc.length, options.ignoreUnknownColumns)
+        Native.checkSchema(describeJson, ipc.bytes, ipc.length, options.ignoreUnknownColumns, options.delete)
       } finally root.close()
     } catch {
       // Spark's own mapping refuses some types outright (e.g. intervals): name the column like the engine would.
@@ -75,11 +87,13 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       ceilings.add(registered.writeId)
       registered
     }
+    val (taskSchema, projection) = input(describeJson)
     new FeatureStoreWriterFactory(TaskSpec(
       writerOptions = options,
       ceiling = ceiling,
       describeJson = describeJson,
-      schema = schema,
+      schema = taskSchema,
+      projection = projection,
       timeZoneId = timeZoneId,
       // The Hadoop configuration travels only where a failed-records file needs it.
       failedRecords = options.failedRecordsPath.map(path => FailedRecordsTarget(path,
@@ -100,7 +114,7 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
   private[spark] def summarize(commits: Seq[TaskCommit]): Summary = {
     val counters = Summary.total(commits)
     Summary(options.featureGroupName, counters, System.nanoTime() - started, options.dryRun,
-      options.failedRecordsPath, commits.flatMap(_.failedRecordsFile))
+      options.failedRecordsPath, commits.flatMap(_.failedRecordsFile), deleting = options.delete)
   }
 
   /** Fails when more records failed than `maxFailedRecords` allows. */
@@ -110,11 +124,12 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
         case Some(path) => s"the failed records are in $path"
         case None => "set the failedRecordsPath option to keep the failed records and their reasons"
       }
+      val (verb, done) = if (options.delete) ("deleted from", summary.deleted) else ("written to", summary.written)
       throw new FeatureStoreFailedRecordsException(
-        s"${summary.failed} of ${summary.accepted} records failed to be written to feature group " +
+        s"${summary.failed} of ${summary.accepted} records failed to be $verb feature group " +
           s"'${options.featureGroupName}', more than maxFailedRecords = ${options.maxFailedRecords}; " +
-          s"${summary.written} records were written; $where",
-        summary.written, summary.failed)
+          s"$done records were ${verb.split(' ').head}; $where",
+        done, summary.failed)
     }
   }
 }
@@ -124,6 +139,17 @@ object FeatureStoreWrite {
 
   private[spark] def commits(messages: Array[WriterCommitMessage]): Seq[TaskCommit] =
     messages.toSeq.collect { case c: TaskCommit => c }
+
+  /**
+   * The columns of `schema` a delete reads: those named for the feature group's record identifier and event time
+   * features (DescribeFeatureGroup's answer, `describeJson`), in input order; a name given twice is kept twice,
+   * so that the engine's check names it.
+   */
+  private[spark] def deleteColumns(schema: StructType, describeJson: String): IndexedSeq[Int] = {
+    val group = Json.mapper.readTree(describeJson)
+    val names = Set(group.path("RecordIdentifierFeatureName").asText(), group.path("EventTimeFeatureName").asText())
+    schema.fieldNames.indices.filter(i => names(schema.fieldNames(i))).toIndexedSeq
+  }
 }
 
 /** A batch write: tasks write their partitions; the driver sums their counts, prints the summary, checks the limit. */

@@ -26,7 +26,8 @@ object Metrics {
     "requestLatencyMaxMs",
     "requestLatencyP50Ms",
     "requestLatencyP99Ms",
-    "adaptiveRate")
+    "adaptiveRate",
+    "rowsDeleted")
 
   private def at(name: String): Int = NativeNames.indexOf(name)
   val RowsAccepted: Int = at("rowsAccepted")
@@ -42,16 +43,24 @@ object Metrics {
   val LatencyP50Ms: Int = at("requestLatencyP50Ms")
   val LatencyP99Ms: Int = at("requestLatencyP99Ms")
   val AdaptiveRate: Int = at("adaptiveRate")
+  val RowsDeleted: Int = at("rowsDeleted")
 
   /** Counters that are a level, not a count: a job's value is the highest of its tasks', not their sum. */
   val Levels: Set[Int] = Set(LatencyMaxMs, LatencyP50Ms, LatencyP99Ms, AdaptiveRate)
 
-  /** Records the service acknowledged (in a dry run, none: rows that encode are counted as validated). */
-  def written(counters: Array[Long]): Long = counters(RowsAcknowledged) - counters(RowsDryRun)
+  /**
+   * Records the service acknowledged as written (in a dry run, none: rows that encode are counted as validated;
+   * in a delete, none: the records it deleted count as acknowledged too, and as [[deleted]]).
+   */
+  def written(counters: Array[Long]): Long = counters(RowsAcknowledged) - counters(RowsDryRun) - counters(RowsDeleted)
+
+  /** Records the service deleted (`operation=delete`). */
+  def deleted(counters: Array[Long]): Long = counters(RowsDeleted)
 
   /** The UI metrics of a write, by name; each class is public, top-level and no-arg, as Spark requires. */
   def supportedCustomMetrics: Array[CustomMetric] = Array(
     new RecordsWrittenMetric,
+    new RecordsDeletedMetric,
     new RecordsFailedMetric,
     new RecordsRetriedMetric,
     new RequestsThrottledMetric,
@@ -66,6 +75,7 @@ object Metrics {
     val averageLatency = if (requests == 0) 0L else counters(LatencyTotalMs) / requests
     Array(
       TaskMetric(RecordsWrittenMetric.Name, written(counters)),
+      TaskMetric(RecordsDeletedMetric.Name, deleted(counters)),
       TaskMetric(RecordsFailedMetric.Name, counters(RowsFailed)),
       TaskMetric(RecordsRetriedMetric.Name, counters(RowsRetried)),
       TaskMetric(RequestsThrottledMetric.Name, counters(RequestsThrottled)),
@@ -83,6 +93,12 @@ class RecordsWrittenMetric extends CustomSumMetric {
   override def description(): String = "records written"
 }
 object RecordsWrittenMetric { val Name = "recordsWritten" }
+
+class RecordsDeletedMetric extends CustomSumMetric {
+  override def name(): String = RecordsDeletedMetric.Name
+  override def description(): String = "records deleted"
+}
+object RecordsDeletedMetric { val Name = "recordsDeleted" }
 
 class RecordsFailedMetric extends CustomSumMetric {
   override def name(): String = RecordsFailedMetric.Name

@@ -9,9 +9,11 @@ final case class Summary(
     durationNanos: Long,
     dryRun: Boolean,
     failedRecordsPath: Option[String],
-    failedRecordsFiles: Seq[String]) {
+    failedRecordsFiles: Seq[String],
+    deleting: Boolean = false) {
 
   def written: Long = Metrics.written(counters)
+  def deleted: Long = Metrics.deleted(counters)
   def failed: Long = counters(Metrics.RowsFailed)
   def accepted: Long = counters(Metrics.RowsAccepted)
   def requests: Long = counters(Metrics.Requests)
@@ -28,9 +30,14 @@ final case class Summary(
       case None if failed > 0 => "failed records: not kept (set failedRecordsPath to keep them)"
       case None => "failed records: none"
     }
-    val head =
-      if (dryRun) s"featurestore dry run of '$featureGroup': ${counters(Metrics.RowsDryRun)} records validated, nothing written"
-      else s"featurestore write to '$featureGroup': $written records written"
+    val head = (dryRun, deleting) match {
+      case (true, false) =>
+        s"featurestore dry run of '$featureGroup': ${counters(Metrics.RowsDryRun)} records validated, nothing written"
+      case (true, true) =>
+        s"featurestore dry run of a delete from '$featureGroup': ${counters(Metrics.RowsDryRun)} records validated, nothing deleted"
+      case (false, false) => s"featurestore write to '$featureGroup': $written records written"
+      case (false, true) => s"featurestore delete from '$featureGroup': $deleted records deleted"
+    }
     String.format(Locale.ROOT, "%s, %d failed, %d retried, %d throttled in %.1f s (%.0f records/s)%s; %s",
       head, Long.box(failed), Long.box(counters(Metrics.RowsRetried)), Long.box(throttled),
       Double.box(seconds), Double.box(rate), limit, where)
@@ -69,6 +76,7 @@ object Summary {
   /** One task's counts, for its log line. */
   def counts(counters: Array[Long]): String =
     s"${counters(Metrics.RowsAccepted)} rows accepted, ${Metrics.written(counters)} written, " +
+      s"${Metrics.deleted(counters)} deleted, " +
       s"${counters(Metrics.RowsFailed)} failed, ${counters(Metrics.RowsRetried)} retried, " +
       s"${counters(Metrics.RequestsThrottled)} throttled, ${counters(Metrics.Requests)} requests"
 }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode
 final case class WriteOptions(
     given: Map[String, String],
     featureGroupName: String,
+    delete: Boolean,
     batchRows: Int,
     batchBytes: Long,
     ignoreUnknownColumns: Boolean,
@@ -89,6 +90,7 @@ object WriteOptions {
     WriteOptions(
       given = options,
       featureGroupName = values.path(FeatureGroupName).asText(),
+      delete = values.path("operation").asText() == "delete",
       batchRows = values.path("batchRows").asInt(),
       batchBytes = values.path("batchBytes").asLong(),
       ignoreUnknownColumns = values.path("ignoreUnknownColumns").asBoolean(),

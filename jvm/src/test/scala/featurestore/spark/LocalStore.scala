@@ -22,7 +22,8 @@ final class LocalStore private (val endpoint: String) {
       eventTime: String,
       features: Seq[(String, String)],
       collections: Map[String, String] = Map.empty,
-      storageType: String = "Standard"): Unit = {
+      storageType: String = "Standard",
+      offlineS3Uri: Option[String] = None): Unit = {
     val definitions = features.map { case (feature, featureType) =>
       val collection = collections.get(feature).map {
         case c if c.startsWith("Vector") =>
@@ -34,7 +35,9 @@ final class LocalStore private (val endpoint: String) {
     val body =
       s"""{"FeatureGroupName":"$name","RecordIdentifierFeatureName":"$recordIdentifier",""" +
         s""""EventTimeFeatureName":"$eventTime","FeatureDefinitions":[${definitions.mkString(",")}],""" +
-        s""""OnlineStoreConfig":{"EnableOnlineStore":true,"StorageType":"$storageType"}}"""
+        s""""OnlineStoreConfig":{"EnableOnlineStore":true,"StorageType":"$storageType"}""" +
+        offlineS3Uri.map(uri => s""","OfflineStoreConfig":{"S3StorageConfig":{"S3Uri":"$uri"}}""").getOrElse("") +
+        "}"
     val (status, response) = call("POST", "/", body,
       Map("X-Amz-Target" -> "SageMaker.CreateFeatureGroup", "Content-Type" -> "application/x-amz-json-1.1"))
     require(status == 200, s"CreateFeatureGroup $name failed: $status $response")
@@ -61,6 +64,59 @@ final class LocalStore private (val endpoint: String) {
         else f.get("ValueAsString").asText()
       f.get("FeatureName").asText() -> value
     }.toMap)
+  }
+
+  /**
+   * BatchGetRecord of `recordIdentifiers` (one call, at most 100): the identifiers it returned a record for. An
+   * error entry fails the test.
+   */
+  def batchGetRecord(group: String, recordIdentifiers: Seq[String]): Set[String] = {
+    val ids = recordIdentifiers.map(id => Json.mapper.writeValueAsString(id)).mkString(",")
+    val body = s"""{"Identifiers":[{"FeatureGroupName":"$group","RecordIdentifiersValueAsString":[$ids]}]}"""
+    val (status, response) = call("POST", "/BatchGetRecord", body, Map("Content-Type" -> "application/json"))
+    require(status == 200, s"BatchGetRecord failed: $status $response")
+    val answer = Json.mapper.readTree(response)
+    require(answer.path("Errors").size() == 0, s"BatchGetRecord errors: $response")
+    answer.path("Records").elements().asScala.map(_.path("RecordIdentifierValueAsString").asText()).toSet
+  }
+
+  /** ListRecords, every page: the record identifiers of the online store, soft-deleted ones when asked for. */
+  def listRecords(group: String, includeSoftDeleted: Boolean): Seq[String] = {
+    val found = Seq.newBuilder[String]
+    var token: Option[String] = None
+    do {
+      val next = token.map(t => s""","NextToken":${Json.mapper.writeValueAsString(t)}""").getOrElse("")
+      val (status, response) = call("POST", s"/FeatureGroup/${URLEncoder.encode(group, "UTF-8")}/ListRecords",
+        s"""{"IncludeSoftDeletedRecords":$includeSoftDeleted$next}""", Map("Content-Type" -> "application/json"))
+      require(status == 200, s"ListRecords failed: $status $response")
+      val page = Json.mapper.readTree(response)
+      found ++= page.path("RecordIdentifiers").elements().asScala.map(_.asText())
+      token = Option(page.get("NextToken")).map(_.asText())
+    } while (token.isDefined)
+    found.result()
+  }
+
+  /** Writes the online and offline buffers out now (`POST /_local/flush`). */
+  def flush(): Unit = {
+    val (status, response) = call("POST", "/_local/flush", "", Map.empty)
+    require(status == 200, s"flush failed: $status $response")
+  }
+
+  /**
+   * The directory of `group`'s offline store: its Parquet files in the service's S3 layout, under the store's
+   * data directory (`featurestore.local.dataDir`, set by the Maven build from FEATURESTORE_LOCAL_DATA_DIR).
+   */
+  def offlineDir(group: String): java.io.File = {
+    val dataDir = sys.props.get("featurestore.local.dataDir").filterNot(d => d.isEmpty || d.startsWith("${"))
+      .getOrElse(sys.error("featurestore.local.dataDir is not set: export FEATURESTORE_LOCAL_DATA_DIR, the data " +
+        "directory of the store at featurestore.local.endpoint (scripts/test/30-jvm.sh does)"))
+    val (status, response) = call("POST", "/", s"""{"FeatureGroupName":"$group"}""",
+      Map("X-Amz-Target" -> "SageMaker.DescribeFeatureGroup", "Content-Type" -> "application/x-amz-json-1.1"))
+    require(status == 200, s"DescribeFeatureGroup $group failed: $status $response")
+    val resolved = Json.mapper.readTree(response).path("OfflineStoreConfig").path("S3StorageConfig")
+      .path("ResolvedOutputS3Uri").asText()
+    require(resolved.startsWith("s3://"), s"no offline store for $group: $response")
+    new java.io.File(new java.io.File(dataDir, "s3"), resolved.stripPrefix("s3://"))
   }
 
   def stats(): JsonNode = {

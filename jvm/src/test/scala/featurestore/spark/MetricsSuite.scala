@@ -42,4 +42,17 @@ class MetricsSuite extends AnyFunSuite {
     val free = summary(counters(Metrics.RowsAccepted -> 100, Metrics.RowsAcknowledged -> 100, Metrics.Requests -> 4))
     assert(!free.line.contains("limited"), free.line)
   }
+
+  test("a delete's summary and metrics say deleted, and its records are not counted as written") {
+    val c = counters(Metrics.RowsAccepted -> 10, Metrics.RowsAcknowledged -> 8, Metrics.RowsDeleted -> 8,
+      Metrics.RowsFailed -> 2, Metrics.Requests -> 10)
+    val summary = Summary("g", c, 1000000000L, dryRun = false, None, Nil, deleting = true)
+    assert(summary.deleted == 8 && summary.written == 0)
+    assert(summary.line.startsWith("featurestore delete from 'g': 8 records deleted, 2 failed"), summary.line)
+    val metrics = Metrics.taskMetrics(c).map(m => m.name() -> m.value()).toMap
+    assert(metrics(RecordsDeletedMetric.Name) == 8 && metrics(RecordsWrittenMetric.Name) == 0, metrics)
+    val dryRun = Summary("g", counters(Metrics.RowsAccepted -> 3, Metrics.RowsAcknowledged -> 3,
+      Metrics.RowsDryRun -> 3), 1000000000L, dryRun = true, None, Nil, deleting = true)
+    assert(dryRun.line.contains("3 records validated, nothing deleted"), dryRun.line)
+  }
 }

@@ -334,7 +334,7 @@ class WriteSuite extends AnyFunSuite {
     val declared = Metrics.supportedCustomMetrics.map(_.name()).toSeq
     val reported = Metrics.taskMetrics(new Array[Long](Metrics.NativeNames.size)).map(_.name()).toSeq
     assert(declared == reported)
-    assert(declared.toSet == Set("recordsWritten", "recordsFailed", "recordsRetried", "requestsThrottled",
+    assert(declared.toSet == Set("recordsWritten", "recordsDeleted", "recordsFailed", "recordsRetried", "requestsThrottled",
       "throttledShare", "adaptiveRate", "requestLatencyAvgMs", "requestLatencyP99Ms"))
     // And the write node of a real query carries them, with the records counted.
     val group = customers("metrics")
