@@ -32,18 +32,16 @@ def run_client(setup: Setup, client: str, sizes: str, store: LocalStore, warm: l
                            setup.run_dir / f"{client}.log")  # fmt: skip
     result: dict = {"client": client, "writes": []}
     try:
-        while True:
-            message = worker.receive(TIMEOUT_S)
+        for message in worker.events(TIMEOUT_S):
             if message["event"] == "warm":
                 result["warm_rows_per_partition"] = message["rows_per_partition"]
             elif message["event"] == "write":
                 result["writes"].append(message)
                 print(f"  {client}: {message['rows_per_partition']:,} rows per partition in "
                       f"{message['wall_s']:.0f} s", flush=True)  # fmt: skip
-            elif message["event"] == "done":
-                return result
             else:
                 raise RuntimeError(f"{client}: {message.get('error', message)}")
+        return result
     finally:
         worker.close()
 
@@ -70,7 +68,7 @@ def table(results: list[dict], latency_ms: int) -> str:
     return "\n".join(lines) + (
         f"\n\nStore latency {latency_ms} ms; default options; a warm-up write first (rows per partition: {warm}). "
         "Native heap: the library's own count of its allocations, peak during the write. Arrow allocator peak: "
-        "Spark's Arrow root allocator since the session started. JVM RSS: VmRSS of the one JVM (driver and "
+        "Spark's Arrow root allocator since the session started. JVM RSS: the resident memory of the one JVM (driver and "
         "executor), heap fixed and resident from the start.\n"
     )
 

@@ -8,19 +8,18 @@ partitions, once per size, and reports each write as a JSON line on --ctl-out:
   itself once `Native.startHeapCount` was called, before any writer opened; ours only);
 - the JVM side's Arrow memory: the peak of Spark's Arrow allocator since the session started, and the direct
   buffers in use after the write (the Arrow IPC buffers live there);
-- the process's resident memory (VmRSS of the JVM, sampled every 100 ms): before, at its peak, after.
+- the process's resident memory (RSS of the JVM, sampled every 100 ms): before, at its peak, after.
 """
 
 import argparse
 import json
 import os
 import sys
-import threading
 import time
 import traceback
 from pathlib import Path
 
-from . import clients, dataset
+from . import clients, dataset, procfs
 
 HEAP = "2g"
 WARM_ROWS_PER_PARTITION = 200_000
@@ -33,37 +32,10 @@ def _send(out, message: dict) -> None:
 
 
 def vm_rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-class RssPeak:
-    """The highest VmRSS of one process while the `with` block runs."""
-
-    def __init__(self, pid: int):
-        self.pid, self.peak = pid, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def __enter__(self) -> "RssPeak":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-
-    def _sample(self) -> None:
-        self.peak = max(self.peak, vm_rss_bytes(self.pid))
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(SAMPLE_S)
+    rss, _ = procfs.memory_bytes(pid)
+    if rss == 0:
+        raise RuntimeError(f"no resident memory read for process {pid}")
+    return rss
 
 
 class JvmMemory:
@@ -123,14 +95,14 @@ def main() -> None:
             memory.native_heap()  # the peak starts again here
             rss_before = vm_rss_bytes(memory.pid)
             start = time.perf_counter()
-            with RssPeak(memory.pid) as rss:
+            with procfs.MemorySampler(memory.pid, SAMPLE_S) as rss:
                 write(df, target)
             wall = time.perf_counter() - start
             native_in_use, native_peak = memory.native_heap()
             _send(out, {"event": "write", "rows_per_partition": rows, "partitions": clients.SPARK_CORES,
                         "wall_s": wall, "native_peak_bytes": native_peak, "native_after_bytes": native_in_use,
                         "arrow_peak_bytes": memory.arrow_peak(), "direct_bytes": memory.direct_buffers(),
-                        "rss_before_bytes": rss_before, "rss_peak_bytes": rss.peak,
+                        "rss_before_bytes": rss_before, "rss_peak_bytes": rss.peak_rss_bytes,
                         "rss_after_bytes": vm_rss_bytes(memory.pid)})  # fmt: skip
         _send(out, {"event": "done"})
     except Exception:

@@ -79,7 +79,7 @@ def cpu_used(before: CpuSnapshot, after: CpuSnapshot) -> tuple[float, dict[str, 
     return sum(by_name.values()), by_name
 
 
-def _memory_bytes(pid: int) -> tuple[int, int]:
+def memory_bytes(pid: int) -> tuple[int, int]:
     """(RSS, PSS) of one process; PSS splits each shared page among the processes that map it."""
     rss = pss = 0
     try:
@@ -118,7 +118,7 @@ class MemorySampler:
         self._sample()
 
     def _sample(self) -> None:
-        sizes = [_memory_bytes(pid) for pid in tree(self._root)]
+        sizes = [memory_bytes(pid) for pid in tree(self._root)]
         self.peak_rss_bytes = max(self.peak_rss_bytes, sum(rss for rss, _ in sizes))
         self.peak_pss_bytes = max(self.peak_pss_bytes, sum(pss for _, pss in sizes))
 

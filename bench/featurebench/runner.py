@@ -142,6 +142,15 @@ class ClientProcess:
             raise RuntimeError(f"the client exited with {self.process.wait()}")
         return json.loads(line)
 
+    def events(self, timeout_s: float):
+        """The client's messages until it says "done" (not yielded); a message of any event the caller does not
+        expect ("failed" and its traceback, say) is for the caller to raise on."""
+        while True:
+            message = self.receive(timeout_s)
+            if message["event"] == "done":
+                return
+            yield message
+
     def send(self, event: str, **fields) -> None:
         self._out.write(json.dumps({"event": event, **fields}) + "\n")
         self._out.flush()

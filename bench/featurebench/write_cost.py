@@ -34,16 +34,14 @@ def run_client(setup: Setup, client: str, sizes: str, writes: str, store: LocalS
                            setup.run_dir / f"{client}.log")  # fmt: skip
     result: dict = {"client": client, "writes": []}
     try:
-        while True:
-            message = worker.receive(TIMEOUT_S)
+        for message in worker.events(TIMEOUT_S):
             if message["event"] == "warm":
                 result["warm"] = message
             elif message["event"] == "write":
                 result["writes"].append(message)
-            elif message["event"] == "done":
-                return result
             else:
                 raise RuntimeError(f"{client}: {message.get('error', message)}")
+        return result
     finally:
         worker.close()
 

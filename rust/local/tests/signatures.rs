@@ -11,12 +11,9 @@ use aws_sdk_sagemakerfeaturestoreruntime::config::Credentials;
 use aws_sdk_sagemakerfeaturestoreruntime::error::ProvideErrorMetadata;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_smithy_runtime_api::client::identity::Identity;
-use bytes::Bytes;
 use featurestore_local::{AcceptedKey, Server, ServerConfig};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
-use support::{client_with_credentials, record};
+use serde_json::Value;
+use support::{client_with_credentials, control_headers, group_request, record, send_control};
 
 const KEY: &str = "AKIDSIGNED";
 const SECRET: &str = "signed-secret";
@@ -43,14 +40,8 @@ async fn control(
     body: Value,
     credentials: Option<&Credentials>,
 ) -> (u16, Value) {
-    let authority = endpoint.trim_start_matches("http://").to_owned();
     let body = body.to_string();
-    let target = format!("SageMaker.{operation}");
-    let mut headers = vec![
-        ("content-type".to_owned(), "application/x-amz-json-1.1".to_owned()),
-        ("host".to_owned(), authority.clone()),
-        ("x-amz-target".to_owned(), target),
-    ];
+    let mut headers = control_headers(endpoint, operation);
     if let Some(credentials) = credentials {
         let identity: Identity = credentials.clone().into();
         let params = aws_sigv4::sign::v4::SigningParams::builder()
@@ -72,38 +63,7 @@ async fn control(
         let (instructions, _) = sign(signable, &params).unwrap().into_parts();
         headers.extend(instructions.headers().map(|(n, v)| (n.to_owned(), v.to_owned())));
     }
-    let stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let mut request = http::Request::builder().method("POST").uri("/");
-    for (name, value) in &headers {
-        request = request.header(name, value);
-    }
-    let response = sender
-        .send_request(request.body(Full::new(Bytes::from(body))).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
-
-fn group_definition(name: &str) -> Value {
-    json!({
-        "FeatureGroupName": name,
-        "RecordIdentifierFeatureName": "id",
-        "EventTimeFeatureName": "ts",
-        "FeatureDefinitions": [
-            {"FeatureName": "id", "FeatureType": "String"},
-            {"FeatureName": "ts", "FeatureType": "String"},
-            {"FeatureName": "count", "FeatureType": "Integral"},
-            {"FeatureName": "score", "FeatureType": "Fractional"},
-            {"FeatureName": "label", "FeatureType": "String"},
-        ],
-        "OnlineStoreConfig": {"EnableOnlineStore": true},
-    })
+    send_control(endpoint, &headers, body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,7 +73,7 @@ async fn signed_requests_pass_and_bad_signatures_get_the_services_errors() {
     let endpoint = server.endpoint();
     let signed = Credentials::new(KEY, SECRET, None, None, "test");
 
-    let (status, body) = control(&endpoint, "CreateFeatureGroup", group_definition("signed"), None).await;
+    let (status, body) = control(&endpoint, "CreateFeatureGroup", group_request("signed"), None).await;
     assert_eq!(
         (status, body["__type"].as_str()),
         (400, Some("MissingAuthenticationTokenException")),
@@ -123,7 +83,7 @@ async fn signed_requests_pass_and_bad_signatures_get_the_services_errors() {
     let (status, body) = control(
         &endpoint,
         "CreateFeatureGroup",
-        group_definition("signed"),
+        group_request("signed"),
         Some(&wrong),
     )
     .await;
@@ -135,7 +95,7 @@ async fn signed_requests_pass_and_bad_signatures_get_the_services_errors() {
     let (status, body) = control(
         &endpoint,
         "CreateFeatureGroup",
-        group_definition("signed"),
+        group_request("signed"),
         Some(&signed),
     )
     .await;

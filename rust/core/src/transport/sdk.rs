@@ -187,16 +187,7 @@ impl SdkWriter {
             .set_ttl_duration(Self::ttl_of(spec))
             .send()
             .await;
-        let latency = started.elapsed();
-        let outcome = match result {
-            Ok(_) => WriteOutcome::Written(BatchWriteReply::default()),
-            Err(error) => sdk_error_outcome(error),
-        };
-        WriteReport {
-            outcome,
-            bytes_sent,
-            latency,
-        }
+        single_record_report(result, started, bytes_sent)
     }
 }
 
@@ -224,16 +215,7 @@ impl SdkWriter {
             .deletion_mode(sdk::types::DeletionMode::from(mode.as_str()))
             .send()
             .await;
-        let latency = started.elapsed();
-        let outcome = match result {
-            Ok(_) => WriteOutcome::Written(BatchWriteReply::default()),
-            Err(error) => sdk_error_outcome(error),
-        };
-        WriteReport {
-            outcome,
-            bytes_sent: 0,
-            latency,
-        }
+        single_record_report(result, started, 0)
     }
 }
 
@@ -280,6 +262,27 @@ fn record_json(values: &[sdk::types::FeatureValue]) -> Value {
             })
             .collect(),
     )
+}
+
+/// The report of a one-record call (PutRecord, DeleteRecord), whose answer has no content of its own.
+fn single_record_report<O, E>(
+    result: Result<O, sdk::error::SdkError<E, aws_smithy_runtime_api::http::Response>>,
+    started: Instant,
+    bytes_sent: usize,
+) -> WriteReport
+where
+    E: sdk::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let latency = started.elapsed();
+    let outcome = match result {
+        Ok(_) => WriteOutcome::Written(BatchWriteReply::default()),
+        Err(error) => sdk_error_outcome(error),
+    };
+    WriteReport {
+        outcome,
+        bytes_sent,
+        latency,
+    }
 }
 
 fn sdk_error_outcome<E>(

@@ -98,35 +98,53 @@ fn client_with(
     sdk::Client::from_conf(config)
 }
 
-/// Calls a control plane operation (`SageMaker.<operation>`, JSON 1.1); returns the status and JSON body.
+/// Calls a control plane operation (`SageMaker.<operation>`, JSON 1.1), unsigned; returns the status and JSON
+/// body.
 pub async fn control(endpoint: &str, operation: &str, body: Value) -> (u16, Value) {
+    let headers = control_headers(endpoint, operation);
+    send_control(endpoint, &headers, body.to_string()).await
+}
+
+/// The headers of a control plane call before signing: content type, host, target.
+pub fn control_headers(endpoint: &str, operation: &str) -> Vec<(String, String)> {
+    vec![
+        ("content-type".into(), "application/x-amz-json-1.1".into()),
+        ("host".into(), endpoint.trim_start_matches("http://").into()),
+        ("x-amz-target".into(), format!("SageMaker.{operation}")),
+    ]
+}
+
+/// POSTs `body` to the control plane with exactly `headers`; returns the status and JSON body.
+pub async fn send_control(endpoint: &str, headers: &[(String, String)], body: String) -> (u16, Value) {
     let authority = endpoint.trim_start_matches("http://").to_owned();
     let stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .unwrap();
     tokio::spawn(connection);
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/")
-        .header("host", authority)
-        .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", format!("SageMaker.{operation}"))
-        .body(Full::new(Bytes::from(body.to_string())))
+    let mut request = http::Request::builder().method("POST").uri("/");
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = sender
+        .send_request(request.body(Full::new(Bytes::from(body))).unwrap())
+        .await
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
     let status = response.status().as_u16();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
-/// Creates `name`: a String record identifier `id`, a String event time `ts`, an Integral `count`, a
-/// Fractional `score`, a String `label`, online and offline stores.
+/// Creates `name` (see [`group_request`]).
 pub async fn create_group(endpoint: &str, name: &str) {
-    let (status, body) = control(
-        endpoint,
-        "CreateFeatureGroup",
-        json!({
+    let (status, body) = control(endpoint, "CreateFeatureGroup", group_request(name)).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// CreateFeatureGroup's input for `name`: a String record identifier `id`, a String event time `ts`, an
+/// Integral `count`, a Fractional `score`, a String `label`, online and offline stores.
+pub fn group_request(name: &str) -> Value {
+    json!({
             "FeatureGroupName": name,
             "RecordIdentifierFeatureName": "id",
             "EventTimeFeatureName": "ts",
@@ -139,10 +157,7 @@ pub async fn create_group(endpoint: &str, name: &str) {
             ],
             "OnlineStoreConfig": {"EnableOnlineStore": true},
             "OfflineStoreConfig": {"S3StorageConfig": {"S3Uri": "s3://test-bucket/offline"}},
-        }),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    })
 }
 
 pub fn value(name: &str, text: &str) -> sdk::types::FeatureValue {
