@@ -41,6 +41,7 @@ def test_faults_are_read_and_replaced_through_the_admin_api(store):
         "max_records_per_second_by_group": {},
         "denied_operations": [],
         "operations": [],
+        "discard_writes": False,
     }
     status, set_ = store.admin("PUT", "faults", {"latency_ms": 5, "denied_operations": ["GetRecord"]})
     assert status == 200 and set_["latency_ms"] == 5
