@@ -74,11 +74,14 @@ object Summary {
     }
 
   /** One task's counts, for its log line. */
-  def counts(counters: Array[Long]): String =
+  def counts(counters: Array[Long]): String = {
+    // Only a delete's tasks delete: a write's line keeps the shape log readers parse.
+    val deleted = Metrics.deleted(counters)
     s"${counters(Metrics.RowsAccepted)} rows accepted, ${Metrics.written(counters)} written, " +
-      s"${Metrics.deleted(counters)} deleted, " +
+      (if (deleted > 0) s"$deleted deleted, " else "") +
       s"${counters(Metrics.RowsFailed)} failed, ${counters(Metrics.RowsRetried)} retried, " +
       s"${counters(Metrics.RequestsThrottled)} throttled, ${counters(Metrics.Requests)} requests"
+  }
 }
 
 /**

@@ -54,5 +54,9 @@ class MetricsSuite extends AnyFunSuite {
     val dryRun = Summary("g", counters(Metrics.RowsAccepted -> 3, Metrics.RowsAcknowledged -> 3,
       Metrics.RowsDryRun -> 3), 1000000000L, dryRun = true, None, Nil, deleting = true)
     assert(dryRun.line.contains("3 records validated, nothing deleted"), dryRun.line)
+    // A task's log line names deletes only when it deleted: a write's line keeps the shape log readers parse.
+    assert(Summary.counts(c).startsWith("10 rows accepted, 0 written, 8 deleted, 2 failed"), Summary.counts(c))
+    val written = counters(Metrics.RowsAccepted -> 5, Metrics.RowsAcknowledged -> 5)
+    assert(Summary.counts(written).startsWith("5 rows accepted, 5 written, 0 failed"), Summary.counts(written))
   }
 }
