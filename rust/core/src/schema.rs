@@ -30,8 +30,23 @@ use std::collections::HashMap;
 
 use arrow_schema::{DataType, Schema, TimeUnit};
 
+use crate::config::Operation;
 use crate::error::{Error, Result, SchemaProblem};
 use crate::model::{CollectionType, FeatureDefinition, FeatureGroup, FeatureType};
+
+/// Checks `schema` as the input of `operation` on `group`: [`check_schema`] for a write, [`check_delete_schema`]
+/// for deletes (the driver's check and the writer's are this one).
+pub fn check_input_schema(
+    group: &FeatureGroup,
+    schema: &Schema,
+    operation: Operation,
+    ignore_unknown_columns: bool,
+) -> Result<()> {
+    match operation {
+        Operation::Write => check_schema(group, schema, ignore_unknown_columns),
+        Operation::Delete => check_delete_schema(group, schema),
+    }
+}
 
 /// Checks that `schema` can be written to `group`. `Err(Error::Schema(problems))` lists every problem:
 /// missing record identifier or event time column, unknown columns (unless `ignore_unknown_columns`),

@@ -26,7 +26,7 @@ use crate::io_runtime::next_runtime;
 use crate::metrics::METRIC_COUNT;
 use crate::model::FeatureGroup;
 use crate::record::{EncodedBatch, FailedRecord, failed_json_lines};
-use crate::schema::{check_delete_schema, check_schema, delete_columns};
+use crate::schema::{check_input_schema, delete_columns};
 
 use engine::Engine;
 
@@ -42,16 +42,13 @@ struct InputEncoder {
 
 impl InputEncoder {
     fn new(config: &WriterConfig, group: &FeatureGroup, schema: &SchemaRef) -> Result<Self> {
+        check_input_schema(group, schema, config.operation, config.ignore_unknown_columns)?;
         match config.operation {
-            Operation::Write => {
-                check_schema(group, schema, config.ignore_unknown_columns)?;
-                Ok(Self {
-                    encoder: RecordEncoder::new(group, schema, config.ignore_unknown_columns)?,
-                    projection: None,
-                })
-            }
+            Operation::Write => Ok(Self {
+                encoder: RecordEncoder::new(group, schema, config.ignore_unknown_columns)?,
+                projection: None,
+            }),
             Operation::Delete => {
-                check_delete_schema(group, schema)?;
                 let projection = delete_columns(group, schema);
                 let projected = schema
                     .project(&projection)

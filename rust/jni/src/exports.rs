@@ -9,12 +9,12 @@ use std::io::Cursor;
 
 use arrow_ipc::reader::StreamReader;
 use arrow_schema::Schema;
-use featurestore_core::config::WriterConfig;
+use featurestore_core::config::{Operation, WriterConfig};
 use featurestore_core::control::describe_feature_group;
 use featurestore_core::heap;
 use featurestore_core::metrics::METRIC_NAMES;
 use featurestore_core::model::FeatureGroup;
-use featurestore_core::schema::{check_delete_schema, check_schema};
+use featurestore_core::schema::check_input_schema;
 use featurestore_core::sink::Writer;
 use featurestore_core::sink::ceiling::set_write_ceiling;
 use jni::objects::{JByteArray, JByteBuffer, JClass, JLongArray, JObject, JObjectArray, JString};
@@ -73,11 +73,12 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_checkSchema<'local>(
     call(&mut env, |env| {
         let group = FeatureGroup::from_describe_json(&read_string(env, &describe_json)?)?;
         let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
-        if delete {
-            check_delete_schema(&group, &schema)?;
+        let operation = if delete {
+            Operation::Delete
         } else {
-            check_schema(&group, &schema, ignore_unknown_columns)?;
-        }
+            Operation::Write
+        };
+        check_input_schema(&group, &schema, operation, ignore_unknown_columns)?;
         Ok(())
     })
 }
@@ -174,9 +175,7 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_metrics<'local>(
 ) -> JLongArray<'local> {
     call(&mut env, |env| {
         let values = WRITERS.with(handle, |writer| Ok(writer.metrics()))?;
-        let array = JLongArray::new(env, values.len())?;
-        array.set_region(env, 0, &values)?;
-        Ok(array)
+        long_array(env, &values)
     })
 }
 
@@ -268,9 +267,7 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_heapUse<'local>(
             as_long(read.in_use),
             as_long(read.peak),
         ];
-        let array = JLongArray::new(env, values.len())?;
-        array.set_region(env, 0, &values)?;
-        Ok(array)
+        long_array(env, &values)
     })
 }
 
@@ -407,6 +404,12 @@ fn read_ipc_schema(bytes: &[u8]) -> BridgeResult<Schema> {
         )))
     })?;
     Ok(reader.schema().as_ref().clone())
+}
+
+fn long_array<'local>(env: &mut Env<'local>, values: &[jlong]) -> BridgeResult<JLongArray<'local>> {
+    let array = JLongArray::new(env, values.len())?;
+    array.set_region(env, 0, values)?;
+    Ok(array)
 }
 
 fn string_array<'local>(

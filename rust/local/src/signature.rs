@@ -128,9 +128,12 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, ServiceError> {
     })
 }
 
+/// `X-Amz-Date`'s basic ISO 8601 form, e.g. `20261204T101010Z`.
+const AMZ_DATE: &[time::format_description::BorrowedFormatItem<'_>] =
+    format_description!("[year][month][day]T[hour][minute][second]Z");
+
 fn parse_amz_date(text: &str) -> Option<SystemTime> {
-    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    let parsed = PrimitiveDateTime::parse(text, &format).ok()?;
+    let parsed = PrimitiveDateTime::parse(text, AMZ_DATE).ok()?;
     Some(parsed.assume_utc().into())
 }
 

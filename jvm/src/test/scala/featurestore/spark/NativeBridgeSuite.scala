@@ -43,11 +43,7 @@ class NativeBridgeSuite extends AnyFunSuite {
   }
 
   test("the native heap is counted once asked (the memory benchmark's figure): an open writer shows in its peak") {
-    val store = TestEnv.store
-    val group = TestEnv.newGroupName("heap")
-    store.createFeatureGroup(group, "id", "ts", Seq("id" -> "String", "ts" -> "String"))
-    val config = WriteOptions.parse(TestEnv.storeOptions(group)).writerConfigJson(None)
-    val describe = Native.describeFeatureGroup(config)
+    val (config, describe) = newWriterSetup("heap")
     Native.startHeapCount()
     Native.heapUse() // the peak starts again here
     val writer = Native.openWriter(config, describe)
@@ -59,11 +55,7 @@ class NativeBridgeSuite extends AnyFunSuite {
   }
 
   test("a closed writer refuses calls; close is idempotent; the native handle table forgets it") {
-    val store = TestEnv.store
-    val group = TestEnv.newGroupName("bridge")
-    store.createFeatureGroup(group, "id", "ts", Seq("id" -> "String", "ts" -> "String"))
-    val config = WriteOptions.parse(TestEnv.storeOptions(group)).writerConfigJson(None)
-    val describe = Native.describeFeatureGroup(config)
+    val (config, describe) = newWriterSetup("bridge")
     val before = Native.openWriterCount()
     val writer = Native.openWriter(config, describe)
     assert(Native.openWriterCount() == before + 1)
@@ -86,5 +78,13 @@ class NativeBridgeSuite extends AnyFunSuite {
       error.getMessage)
     val heap = intercept[FeatureStoreException](NativeBridge.write(Long.MaxValue, java.nio.ByteBuffer.allocate(16), 1, 0))
     assert(heap.getMessage.nonEmpty) // a heap buffer has no address: refused as well
+  }
+
+  /** A new two-feature group in the test store: a writer's config and the group's DescribeFeatureGroup answer. */
+  private def newWriterSetup(prefix: String): (String, String) = {
+    val group = TestEnv.newGroupName(prefix)
+    TestEnv.store.createFeatureGroup(group, "id", "ts", Seq("id" -> "String", "ts" -> "String"))
+    val config = WriteOptions.parse(TestEnv.storeOptions(group)).writerConfigJson(None)
+    (config, Native.describeFeatureGroup(config))
   }
 }
