@@ -246,6 +246,31 @@ def test_the_feature_group_quota_is_resource_limit_exceeded(tmp_path):
         assert local.stop() == 0
 
 
+def test_describe_pages_long_feature_lists_with_next_token(tmp_path):
+    # The service pages FeatureDefinitions (2,500 per answer); a smaller page makes clients' paging testable.
+    local = LocalStore.start(tmp_path / "data", "--describe-page-size", "3")
+    try:
+        definitions = STANDARD_FEATURES + [{"FeatureName": f"extra_{i}", "FeatureType": "Integral"} for i in range(5)]
+        local.sagemaker.create_feature_group(**base_request("paged", FeatureDefinitions=definitions))
+        pages, token = [], None
+        while True:
+            answer = local.sagemaker.describe_feature_group(
+                FeatureGroupName="paged", **({"NextToken": token} if token else {})
+            )
+            pages.append([d["FeatureName"] for d in answer["FeatureDefinitions"]])
+            assert answer["RecordIdentifierFeatureName"] == "id"
+            token = answer.get("NextToken")
+            if not token:
+                break
+        assert [len(page) for page in pages] == [3] * (len(definitions) // 3) + [len(definitions) % 3]
+        assert [name for page in pages for name in page] == [d["FeatureName"] for d in definitions]
+        with pytest.raises(ClientError) as raised:
+            local.sagemaker.describe_feature_group(FeatureGroupName="paged", NextToken="not-a-token")
+        assert raised.value.response["Error"]["Code"] == "ValidationException"
+    finally:
+        assert local.stop() == 0
+
+
 def raw_post(store: LocalStore, body: bytes, headers: dict) -> tuple[int, dict, dict]:
     host, port = store.endpoint.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)

@@ -10,6 +10,8 @@ import pytest
 from pyspark.sql import functions as F
 
 import mixed_rows
+from conftest import connector_options
+from localstore import LocalStore
 from readback import get_records, list_record_ids, mismatches, summary_lines
 
 
@@ -124,6 +126,25 @@ def test_a_schema_error_fails_before_any_task_runs_and_names_every_problem(spark
     writes_after = store.stats()["requests_by_operation"]
     for operation in ("BatchWriteRecord", "PutRecord"):
         assert writes_after.get(operation, 0) == writes_before.get(operation, 0)
+
+
+def test_a_group_whose_definitions_span_several_describe_pages_is_written_whole(spark, write_options, tmp_path):
+    # The service answers DescribeFeatureGroup with at most 2,500 definitions and a NextToken; a store paging
+    # by 3 makes every page boundary fall inside the mixed group's definitions.
+    own = LocalStore.start(tmp_path / "data", "--describe-page-size", "3")
+    try:
+        group = "mixed-paged"
+        create_mixed_group(own, group)
+        assert own.client("sagemaker").describe_feature_group(FeatureGroupName=group).get("NextToken")
+        options = {**write_options, **connector_options(own.endpoint)}
+        mixed_rows.mixed_dataframe(spark, 300, 2).write.format("featurestore").options(**options) \
+            .option("featureGroupName", group).mode("append").save()
+        assert spark._jvm.featurestore.spark.WriteSummaries.last(group).get().written() == 300
+        expected = {mixed_rows.record_id(i): mixed_rows.expected_record(i) for i in (0, 1, 2, 150, 299)}
+        runtime = own.client("sagemaker-featurestore-runtime")
+        assert not mismatches(expected, get_records(runtime, group, list(expected)))
+    finally:
+        own.stop()
 
 
 def significant_digits(text: str) -> tuple[str, int]:

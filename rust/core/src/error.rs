@@ -19,6 +19,11 @@ pub enum Error {
     #[error("invalid feature group definition: {0}")]
     FeatureGroup(String),
 
+    /// The feature group cannot take this write now (its status, or a target store it does not have); every
+    /// reason is listed.
+    #[error("feature group '{group}' cannot take this write: {}", .reasons.join("; "))]
+    GroupNotWritable { group: String, reasons: Vec<String> },
+
     /// The input could not be read (bad Arrow IPC, unsupported Arrow type at runtime).
     #[error("invalid input: {0}")]
     Input(String),
@@ -67,9 +72,11 @@ pub enum ErrorKind {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidConfig(_) | Error::Schema(_) | Error::FeatureGroup(_) | Error::Input(_) => {
-                ErrorKind::Validation
-            }
+            Error::InvalidConfig(_)
+            | Error::Schema(_)
+            | Error::FeatureGroup(_)
+            | Error::GroupNotWritable { .. }
+            | Error::Input(_) => ErrorKind::Validation,
             Error::Service { .. } | Error::Transport { .. } | Error::Credentials(_) | Error::Aborted => {
                 ErrorKind::Service
             }

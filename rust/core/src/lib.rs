@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod model;
 pub mod options;
 pub mod rate;
+pub mod readiness;
 pub mod record;
 mod request;
 mod retry;

@@ -22,6 +22,11 @@ pub struct FeatureGroup {
     pub online_store: OnlineStore,
     /// The group has an offline store (`OfflineStoreConfig` is present).
     pub offline_store_enabled: bool,
+    /// `FeatureGroupStatus` (`Created`, `Creating`, `CreateFailed`, `Deleting`, `DeleteFailed`); `None` when
+    /// the answer does not say.
+    pub status: Option<String>,
+    /// `FailureReason`: why creating or deleting the group failed.
+    pub failure_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +214,8 @@ fn convert(wire: wire::DescribeFeatureGroupResponse, problems: &mut Vec<String>)
         features,
         online_store,
         offline_store_enabled: wire.offline_store_config.is_some(),
+        status: wire.feature_group_status,
+        failure_reason: wire.failure_reason,
     })
 }
 
@@ -341,6 +348,8 @@ mod wire {
         pub feature_definitions: Option<Vec<FeatureDefinition>>,
         pub online_store_config: Option<OnlineStoreConfig>,
         pub offline_store_config: Option<serde::de::IgnoredAny>,
+        pub feature_group_status: Option<String>,
+        pub failure_reason: Option<String>,
     }
 
     #[derive(Deserialize)]

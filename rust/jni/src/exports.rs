@@ -9,12 +9,12 @@ use std::io::Cursor;
 
 use arrow_ipc::reader::StreamReader;
 use arrow_schema::Schema;
-use featurestore_core::config::{Operation, WriterConfig};
+use featurestore_core::config::WriterConfig;
 use featurestore_core::control::describe_feature_group;
 use featurestore_core::heap;
 use featurestore_core::metrics::METRIC_NAMES;
 use featurestore_core::model::FeatureGroup;
-use featurestore_core::schema::check_input_schema;
+use featurestore_core::readiness::check_write;
 use featurestore_core::sink::Writer;
 use featurestore_core::sink::ceiling::set_write_ceiling;
 use jni::objects::{JByteArray, JByteBuffer, JClass, JLongArray, JObject, JObjectArray, JString};
@@ -58,27 +58,23 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_checkOptions<'local>
     })
 }
 
-/// Driver: checks a DataFrame's schema (a schema-only Arrow IPC stream) against the feature group, as the input
-/// of a write or, with `delete`, of deletes; a validation exception lists every problem.
+/// Driver: checks that the feature group can take a write of `writer_config_json` (its status, the stores it
+/// targets) and that a DataFrame's schema (a schema-only Arrow IPC stream) is its input; a validation exception
+/// lists every problem.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_featurestore_spark_NativeBridge_checkSchema<'local>(
+pub extern "system" fn Java_featurestore_spark_NativeBridge_checkWrite<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
+    writer_config_json: JString<'local>,
     describe_json: JString<'local>,
     schema_ipc: JByteBuffer<'local>,
     length: jint,
-    ignore_unknown_columns: jboolean,
-    delete: jboolean,
 ) {
     call(&mut env, |env| {
+        let config = WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
         let group = FeatureGroup::from_describe_json(&read_string(env, &describe_json)?)?;
         let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
-        let operation = if delete {
-            Operation::Delete
-        } else {
-            Operation::Write
-        };
-        check_input_schema(&group, &schema, operation, ignore_unknown_columns)?;
+        check_write(&config, &group, &schema)?;
         Ok(())
     })
 }

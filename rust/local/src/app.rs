@@ -20,4 +20,6 @@ pub(crate) struct App {
     /// Keys whose signatures are accepted; empty: signatures are not checked.
     pub credentials: Vec<AcceptedKey>,
     pub region: String,
+    /// Feature definitions per DescribeFeatureGroup answer.
+    pub describe_page_size: usize,
 }

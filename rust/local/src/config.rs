@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::feature_group::MAX_FEATURE_DEFINITIONS;
 use crate::model::names::is_valid_name;
 use crate::model::operation::Operation;
 use crate::signature::AcceptedKey;
@@ -38,6 +39,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// The account's feature group quota: CreateFeatureGroup beyond it fails with ResourceLimitExceeded.
     pub max_feature_groups: usize,
+    /// Feature definitions per DescribeFeatureGroup answer; more come with a `NextToken`. The service's page
+    /// is 2,500, as many as a group may have, so only a smaller page (for tests of clients' paging) pages.
+    pub describe_page_size: usize,
     /// How long a shutdown waits for in-flight requests before closing their connections.
     pub shutdown_grace: Duration,
     /// The keys whose SigV4 signatures are accepted; empty (the default): signatures are not checked.
@@ -59,6 +63,7 @@ impl Default for ServerConfig {
             offline_compression: OfflineCompression::Snappy,
             max_body_bytes: 16 << 20,
             max_feature_groups: 1000,
+            describe_page_size: MAX_FEATURE_DEFINITIONS,
             shutdown_grace: Duration::from_secs(10),
             credentials: Vec::new(),
         }

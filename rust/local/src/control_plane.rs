@@ -15,9 +15,9 @@ use crate::model::names::{self, NameOrArn};
 use crate::model::operation::Operation;
 use crate::store::Group;
 use wire::{
-    CreateFeatureGroupRequest, CreateFeatureGroupResponse, DescribeFeatureGroupResponse,
-    FeatureGroupNameRequest, FeatureGroupSummary, ListFeatureGroupsRequest, ListFeatureGroupsResponse,
-    OfflineStoreStatus,
+    CreateFeatureGroupRequest, CreateFeatureGroupResponse, DescribeFeatureGroupRequest,
+    DescribeFeatureGroupResponse, FeatureGroupNameRequest, FeatureGroupSummary, ListFeatureGroupsRequest,
+    ListFeatureGroupsResponse, OfflineStoreStatus,
 };
 
 /// The operation an `X-Amz-Target` header names, if it is one this store implements.
@@ -94,9 +94,33 @@ fn find(app: &App, name_or_arn: Option<&str>, path: &str) -> Result<std::sync::A
     })
 }
 
-fn describe(app: &App, request: FeatureGroupNameRequest) -> Result<Vec<u8>, ServiceError> {
+fn describe(app: &App, request: DescribeFeatureGroupRequest) -> Result<Vec<u8>, ServiceError> {
     let group = find(app, request.feature_group_name.as_deref(), "featureGroupName")?;
-    to_json(&description(&group))
+    let start = page_start(request.next_token.as_deref())?;
+    let mut answer = description(&group);
+    // Pages of the feature definitions, as the service pages them; every other member is on every page.
+    let end = (start + app.describe_page_size).min(answer.feature_definitions.len());
+    answer.next_token = if end < answer.feature_definitions.len() {
+        end.to_string()
+    } else {
+        String::new()
+    };
+    answer.feature_definitions = answer
+        .feature_definitions
+        .get(start..end)
+        .map(<[_]>::to_vec)
+        .unwrap_or_default();
+    to_json(&answer)
+}
+
+/// Where a page starts: this store's tokens are the offset of the page's first item.
+fn page_start(next_token: Option<&str>) -> Result<usize, ServiceError> {
+    match next_token.filter(|t| !t.is_empty()) {
+        Some(token) => token
+            .parse::<usize>()
+            .map_err(|_| validation("The NextToken is not valid")),
+        None => Ok(0),
+    }
 }
 
 fn offline_status(definition: &FeatureGroup) -> Option<OfflineStoreStatus> {
@@ -228,12 +252,7 @@ fn list(app: &App, request: ListFeatureGroupsRequest) -> Result<Vec<u8>, Service
     if request.sort_order.as_deref() != Some("Ascending") {
         groups.reverse();
     }
-    let start = match request.next_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => token
-            .parse::<usize>()
-            .map_err(|_| validation("The NextToken is not valid"))?,
-        None => 0,
-    };
+    let start = page_start(request.next_token.as_deref())?;
     let max = request.max_results.unwrap_or(100) as usize;
     let end = (start + max).min(groups.len());
     let page = groups.get(start..end).unwrap_or_default();

@@ -52,6 +52,10 @@ struct Args {
     /// The account's feature group quota.
     #[arg(long, default_value_t = 1000)]
     max_feature_groups: usize,
+    /// Feature definitions per DescribeFeatureGroup answer (more come with a NextToken).
+    #[arg(long, default_value_t = ServerConfig::default().describe_page_size as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    describe_page_size: u32,
     /// Runtime worker threads; 0 uses the CPUs this process may run on (1 gives a single-threaded runtime).
     #[arg(long, default_value_t = 0)]
     worker_threads: usize,
@@ -155,6 +159,7 @@ impl Args {
             offline_compression: self.offline_compression,
             max_body_bytes: self.max_body_bytes,
             max_feature_groups: self.max_feature_groups,
+            describe_page_size: self.describe_page_size as usize,
             credentials: self.credentials,
             ..ServerConfig::default()
         };

@@ -120,6 +120,7 @@ impl Server {
             flush_wanted: Notify::new(),
             credentials: config.credentials.clone(),
             region: config.region.clone(),
+            describe_page_size: config.describe_page_size,
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(serve(listener, Arc::clone(&app), config, stopped));

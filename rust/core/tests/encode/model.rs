@@ -76,6 +76,8 @@ fn parses_every_member_it_uses_and_ignores_the_others() {
                 }),
             },
             offline_store_enabled: true,
+            status: Some("Created".into()),
+            failure_reason: None,
         }
     );
     assert_eq!(group.feature("age").unwrap().to_string(), "Integral");

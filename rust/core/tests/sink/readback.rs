@@ -168,6 +168,35 @@ fn schema_problems_are_reported_before_anything_is_sent() {
 }
 
 #[test]
+fn describe_feature_group_follows_next_token_through_every_page_of_definitions() {
+    let store = TestStore::start_with(|config| config.describe_page_size = 7);
+    let group = store.create_group("paged");
+    let client = store.client_config(TransportKind::Lean);
+    let (status, first_page) = store.control_call(
+        "SageMaker.DescribeFeatureGroup",
+        json!({"FeatureGroupName": "paged"}),
+    );
+    assert_eq!(status, 200);
+    let first_page: Value = serde_json::from_str(&first_page).unwrap();
+    assert_eq!(first_page["FeatureDefinitions"].as_array().unwrap().len(), 7);
+    assert_eq!(first_page["NextToken"], "7");
+
+    let json: Value = serde_json::from_str(&describe_feature_group(&client, "paged").unwrap()).unwrap();
+    let names: Vec<&str> = json["FeatureDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["FeatureName"].as_str().unwrap())
+        .collect();
+    // In the order created (support::TestStore::create_group).
+    let mut expected = vec!["id".to_owned(), "event_time".to_owned()];
+    expected.extend((0..6).flat_map(|i| [format!("i{i}"), format!("x{i}"), format!("s{i}")]));
+    assert_eq!(names, expected);
+    assert_eq!(group.features.len(), 20);
+    assert!(json.get("NextToken").is_none(), "{json}");
+}
+
+#[test]
 fn describe_feature_group_returns_the_services_json_verbatim() {
     let store = TestStore::start();
     store.create_group("described");

@@ -32,6 +32,11 @@ static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
 impl TestStore {
     pub fn start() -> TestStore {
+        Self::start_with(|_| {})
+    }
+
+    /// A store whose configuration `configure` changes first.
+    pub fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> TestStore {
         let _ = env_logger::builder().is_test(true).try_init();
         let dir = std::env::temp_dir().join(format!(
             "featurestore-sink-test-{}-{}",
@@ -40,12 +45,13 @@ impl TestStore {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let server = BackgroundServer::start(ServerConfig {
+        let mut config = ServerConfig {
             data_dir: dir.clone(),
             credentials: accepted_keys(),
             ..ServerConfig::default()
-        })
-        .unwrap();
+        };
+        configure(&mut config);
+        let server = BackgroundServer::start(config).unwrap();
         let endpoint = server.endpoint();
         assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
         TestStore {

@@ -148,6 +148,14 @@ pub struct FeatureGroupNameRequest {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct DescribeFeatureGroupRequest {
+    pub feature_group_name: Option<String>,
+    /// Where the feature definitions resume (a previous answer's `NextToken`).
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ListFeatureGroupsRequest {
     pub name_contains: Option<String>,
     pub feature_group_status_equals: Option<String>,
@@ -188,7 +196,7 @@ pub struct DescribeFeatureGroupResponse {
     pub offline_store_status: Option<OfflineStoreStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The service pages long feature lists; this store returns them all, so the token is always empty.
+    /// Where the feature definitions go on when there are more than one page holds; empty on the last page.
     pub next_token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub online_store_total_size_bytes: Option<u64>,

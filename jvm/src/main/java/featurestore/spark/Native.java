@@ -28,12 +28,14 @@ public final class Native {
     }
   }
 
-  /** Checks a DataFrame's schema as the input of a write or, with {@code delete}, of deletes. */
-  public static void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns,
-      boolean delete) {
+  /**
+   * Checks that the feature group can take the write {@code writerConfigJson} describes (its status, the stores
+   * it targets) and that a DataFrame's schema is that write's input.
+   */
+  public static void checkWrite(String writerConfigJson, String describeJson, ByteBuffer schemaIpc, int length) {
     NativeLibrary.load();
     try {
-      NativeBridge.checkSchema(describeJson, schemaIpc, length, ignoreUnknownColumns, delete);
+      NativeBridge.checkWrite(writerConfigJson, describeJson, schemaIpc, length);
     } finally {
       NativeLog.drain();
     }

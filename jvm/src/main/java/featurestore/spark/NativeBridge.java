@@ -27,9 +27,11 @@ final class NativeBridge {
    */
   static native String checkOptions(String optionsJson);
 
-  /** Checks a schema-only Arrow IPC stream ({@code length} bytes of a direct buffer) against the definitions. */
-  static native void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns,
-      boolean delete);
+  /**
+   * Checks that the group can take the write (status, target stores) and that a schema-only Arrow IPC stream
+   * ({@code length} bytes of a direct buffer) is its input.
+   */
+  static native void checkWrite(String writerConfigJson, String describeJson, ByteBuffer schemaIpc, int length);
 
   /** Opens a writer; the returned handle is owned by one {@link NativeWriter}. */
   static native long openWriter(String writerConfigJson, String describeJson);

@@ -27,13 +27,14 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
     val config = options.writerConfigJson(None)
     val kept = DescribeCache.get(config)(Native.describeFeatureGroup(config))
     try {
-      checkSchema(kept.describeJson)
+      checkWrite(config, kept.describeJson)
       kept.describeJson
     } catch {
-      // The group may have changed since the kept answer: a mismatch is judged on a fresh one.
+      // The group may have changed since the kept answer (created since, a feature added): a mismatch is judged
+      // on a fresh one.
       case e: FeatureStoreValidationException if kept.cached =>
         val fresh = DescribeCache.refresh(config)(Native.describeFeatureGroup(config))
-        checkSchema(fresh)
+        checkWrite(config, fresh)
         fresh
     }
   }
@@ -50,14 +51,15 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       (StructType(columns.map(schema(_))), Some(columns))
     }
 
-  private def checkSchema(describeJson: String): Unit = {
+  /** The group can take this write now (status, stores) and the DataFrame's columns are its input. */
+  private def checkWrite(writerConfigJson: String, describeJson: String): Unit = {
     val allocator = ArrowShim.rootAllocator.newChildAllocator("featurestore-schema-check", 0, Long.MaxValue)
     try {
       val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(input(describeJson)._1, timeZoneId), allocator)
       try {
         val ipc = new IpcBuffer(64 << 10)
         ipc.writeSchemaOnly(root)
-        Native.checkSchema(describeJson, ipc.bytes, ipc.length, options.ignoreUnknownColumns, options.delete)
+        Native.checkWrite(writerConfigJson, describeJson, ipc.bytes, ipc.length)
       } finally root.close()
     } catch {
       // Spark's own mapping refuses some types outright (e.g. intervals): name the column like the engine would.

@@ -125,6 +125,21 @@ class WriteSuite extends AnyFunSuite {
     for (column <- Seq("customer", "nickname", "age", "name")) assert(message.contains(s"'$column'"), message)
   }
 
+  test("a target store the group lacks is refused on the driver, before any task runs") {
+    val group = customers("no-offline") // an online store only
+    var error: Throwable = null
+    val tasks = tasksStarted {
+      error = intercept[FeatureStoreValidationException](
+        write(customerRows(5), TestEnv.storeOptions(group) + ("targetStores" -> "OnlineStore,OfflineStore")))
+    }
+    assert(tasks == 0, "the group's stores must be checked before any task")
+    assert(error.getMessage.contains(s"feature group '$group' cannot take this write: targetStores writes to " +
+      "OfflineStore, but it has no offline store"), error.getMessage)
+    // The store it has is fine.
+    write(customerRows(5), TestEnv.storeOptions(group) + ("targetStores" -> "OnlineStore"))
+    assert(store.getRecord(group, "c1").isDefined)
+  }
+
   test("ignoreUnknownColumns lets extra columns through") {
     val group = customers("ignore")
     val df = customerRows(10).selectExpr("*", "'extra' AS nickname")
