@@ -1,8 +1,9 @@
 //! Region and credentials, from aws-config, and a cache that refreshes credentials before they expire.
 //!
 //! Sources, most specific first: static keys from the configuration (tests, the local store); otherwise
-//! aws-config's default chain (environment, web identity, shared config and credentials files with the named
-//! profile if one is given, SSO, ECS, IMDS); then, if `assumeRoleArn` is set, STS AssumeRole with those
+//! the named profile of the shared config and credentials files, if one is given (and nothing else, as the AWS
+//! CLI's `--profile`); otherwise aws-config's default chain (environment, web identity, shared config and
+//! credentials files, SSO, ECS, IMDS); then, if `assumeRoleArn` is set, STS AssumeRole with those
 //! credentials (aws-config's `AssumeRoleProvider`). aws-config's providers do not cache: [`CredentialsCache`]
 //! does, so that signing a request costs no more than cloning an `Arc`.
 //!
@@ -12,6 +13,8 @@ use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -51,7 +54,14 @@ pub async fn resolve(config: &ClientConfig) -> Result<ResolvedIdentity> {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }
     if let Some(profile) = &config.profile {
-        loader = loader.profile_name(profile);
+        // A profile named by the job is the credentials' source, as `--profile` is for the AWS CLI: the
+        // environment's keys must not win over it, and a profile that does not exist is an error.
+        loader = loader.profile_name(profile).credentials_provider(
+            ProfileFileCredentialsProvider::builder()
+                .configure(&ProviderConfig::default().with_http_client(aws_config_http_client()))
+                .profile_name(profile)
+                .build(),
+        );
     }
     if let (Some(key), Some(secret)) = (&config.access_key_id, &config.secret_access_key) {
         loader = loader.credentials_provider(Credentials::new(
@@ -75,6 +85,17 @@ pub async fn resolve(config: &ClientConfig) -> Result<ResolvedIdentity> {
     let mut provider = sdk_config
         .credentials_provider()
         .ok_or_else(|| Error::Credentials("no credentials provider is configured".into()))?;
+    // Where the credentials come from, for errors: the first thing to check when they cannot be found.
+    let mut source = match (&config.access_key_id, &config.profile) {
+        (Some(_), _) => "the static keys of accessKeyId and secretAccessKey".to_owned(),
+        (None, Some(profile)) => format!(
+            "profile '{profile}' of the shared config and credentials files (AWS_CONFIG_FILE, \
+             AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/config and ~/.aws/credentials)"
+        ),
+        (None, None) => "the default chain (environment variables, web identity token, shared config and \
+                         credentials files, SSO, container and instance metadata)"
+            .to_owned(),
+    };
     if let Some(role) = &config.assume_role_arn {
         let session = config
             .assume_role_session_name
@@ -87,10 +108,11 @@ pub async fn resolve(config: &ClientConfig) -> Result<ResolvedIdentity> {
             .build_from_provider(provider)
             .await;
         provider = SharedCredentialsProvider::new(assume_role);
+        source = format!("{source}, then STS AssumeRole of {role}");
     }
     Ok(ResolvedIdentity {
         region,
-        credentials: CredentialsCache::new(provider),
+        credentials: CredentialsCache::new(provider, source),
         sdk_config,
     })
 }
@@ -99,14 +121,17 @@ pub async fn resolve(config: &ClientConfig) -> Result<ResolvedIdentity> {
 #[derive(Debug)]
 pub struct CredentialsCache {
     provider: SharedCredentialsProvider,
+    /// Where the provider looks, as errors name it.
+    source: String,
     current: RwLock<Option<Credentials>>,
     refreshing: tokio::sync::Mutex<()>,
 }
 
 impl CredentialsCache {
-    pub fn new(provider: SharedCredentialsProvider) -> Self {
+    pub fn new(provider: SharedCredentialsProvider, source: String) -> Self {
         Self {
             provider,
+            source,
             current: RwLock::new(None),
             refreshing: tokio::sync::Mutex::new(()),
         }
@@ -147,7 +172,11 @@ impl CredentialsCache {
                     );
                     return Ok(credentials);
                 }
-                Err(Error::Credentials(describe_error(&e)))
+                Err(Error::Credentials(format!(
+                    "none found in {}: {}",
+                    self.source,
+                    describe_error(&e)
+                )))
             }
         }
     }
@@ -219,11 +248,14 @@ mod tests {
     #[test]
     fn long_lived_credentials_are_fetched_once() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let cache = CredentialsCache::new(SharedCredentialsProvider::new(Expiring {
-            calls: calls.clone(),
-            lifetime: Duration::from_secs(3600),
-            fail_after: usize::MAX,
-        }));
+        let cache = CredentialsCache::new(
+            SharedCredentialsProvider::new(Expiring {
+                calls: calls.clone(),
+                lifetime: Duration::from_secs(3600),
+                fail_after: usize::MAX,
+            }),
+            "the test provider".into(),
+        );
         block_on(async {
             for _ in 0..100 {
                 assert_eq!(cache.get().await.unwrap().access_key_id(), "AKID0");
@@ -235,11 +267,14 @@ mod tests {
     #[test]
     fn credentials_close_to_expiry_are_refreshed() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let cache = CredentialsCache::new(SharedCredentialsProvider::new(Expiring {
-            calls: calls.clone(),
-            lifetime: Duration::from_secs(60), // inside the refresh margin: every get refreshes
-            fail_after: usize::MAX,
-        }));
+        let cache = CredentialsCache::new(
+            SharedCredentialsProvider::new(Expiring {
+                calls: calls.clone(),
+                lifetime: Duration::from_secs(60), // inside the refresh margin: every get refreshes
+                fail_after: usize::MAX,
+            }),
+            "the test provider".into(),
+        );
         block_on(async {
             assert_eq!(cache.get().await.unwrap().access_key_id(), "AKID0");
             assert_eq!(cache.get().await.unwrap().access_key_id(), "AKID1");
@@ -249,17 +284,24 @@ mod tests {
     #[test]
     fn a_failed_refresh_keeps_unexpired_credentials_and_errors_once_they_are_gone() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let cache = CredentialsCache::new(SharedCredentialsProvider::new(Expiring {
-            calls: calls.clone(),
-            lifetime: Duration::from_secs(60),
-            fail_after: 1,
-        }));
+        let cache = CredentialsCache::new(
+            SharedCredentialsProvider::new(Expiring {
+                calls: calls.clone(),
+                lifetime: Duration::from_secs(60),
+                fail_after: 1,
+            }),
+            "the test provider".into(),
+        );
         block_on(async {
             assert_eq!(cache.get().await.unwrap().access_key_id(), "AKID0");
             assert_eq!(cache.get().await.unwrap().access_key_id(), "AKID0");
             *cache.current.write().unwrap() = None;
             let error = cache.get().await.unwrap_err();
             assert!(matches!(error, Error::Credentials(_)), "{error}");
+            assert!(
+                error.to_string().contains("none found in the test provider: "),
+                "{error}"
+            );
         });
     }
 

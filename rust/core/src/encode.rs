@@ -60,6 +60,7 @@ pub mod rules {
     pub const VECTOR_DIMENSION_MISMATCH: &str = "vector_dimension_mismatch";
     pub const VALUE_TOO_LARGE: &str = "value_too_large";
     pub const RECORD_IDENTIFIER_TOO_LARGE: &str = "record_identifier_too_large";
+    pub const EMPTY_RECORD_IDENTIFIER: &str = "empty_record_identifier";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
     pub const BATCH_SCHEMA_MISMATCH: &str = "batch_schema_mismatch";
 }
@@ -285,6 +286,9 @@ fn write_record(
             Ok(size) => size,
             Err(error) => return Err(RowFailure::at(index, RowFailureKind::Value(error))),
         };
+        if size == 0 && writer.role == Role::RecordIdentifier {
+            return Err(RowFailure::at(index, RowFailureKind::EmptyRecordIdentifier));
+        }
         if size > writer.size_limit {
             return Err(RowFailure::at(
                 index,

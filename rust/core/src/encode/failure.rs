@@ -23,6 +23,7 @@ pub(super) enum RowFailureKind {
     Value(ValueError),
     ValueTooLarge { size: usize },
     RecordIdentifierTooLarge { size: usize },
+    EmptyRecordIdentifier,
     RecordTooLarge { size: usize },
 }
 
@@ -176,6 +177,12 @@ fn describe(
             rules::RECORD_IDENTIFIER_TOO_LARGE,
             format!(
                 "row {row}: the record identifier is {size} bytes; the service takes at most {MAX_RECORD_IDENTIFIER_BYTES} bytes (2 KB)"
+            ),
+        ),
+        RowFailureKind::EmptyRecordIdentifier => (
+            rules::EMPTY_RECORD_IDENTIFIER,
+            format!(
+                "row {row}: the record identifier is empty; the service takes 1 to {MAX_RECORD_IDENTIFIER_BYTES} bytes"
             ),
         ),
         RowFailureKind::RecordTooLarge { size } => (

@@ -58,10 +58,18 @@ impl HttpClient {
 
     async fn send(&self, request: Request<Full<Bytes>>) -> std::result::Result<HttpAnswer, String> {
         let response = match self {
-            HttpClient::Plain(client) => client.request(request).await,
-            HttpClient::Tls(client) => client.request(request).await,
-        }
-        .map_err(|e| describe_chain(&e))?;
+            HttpClient::Plain(client) => client.request(request).await.map_err(|e| describe_chain(&e)),
+            HttpClient::Tls(client) => client.request(request).await.map_err(|e| {
+                let text = describe_chain(&e);
+                // A connection that failed after TCP connected failed in the handshake, and rustls's own words
+                // ("received corrupt message of type InvalidContentType") do not say that TLS is what failed.
+                if e.is_connect() && !text.contains("tcp connect error") && !text.contains("dns error") {
+                    format!("TLS handshake failed: {text}")
+                } else {
+                    text
+                }
+            }),
+        }?;
         let status = response.status().as_u16();
         let error_type = response
             .headers()

@@ -66,6 +66,25 @@ fn a_collection_counts_its_elements_and_fails_on_an_oversized_one() {
 }
 
 #[test]
+fn an_empty_record_identifier_fails_its_row() {
+    let group = group(&[feature("id", "String"), feature("event_time", "String")]);
+    let b = batch(vec![
+        ("id", strings(&["a", "", " "])),
+        ("event_time", strings(&["2024-01-01T00:00:00Z"; 3])),
+    ]);
+    let out = encode(&group, &b);
+    assert_eq!(out.records().iter().map(|r| r.row).collect::<Vec<_>>(), [0, 2]);
+    assert_eq!(
+        failures(&out),
+        vec![(
+            1,
+            "empty_record_identifier".to_string(),
+            "row 1: the record identifier is empty; the service takes 1 to 2048 bytes".to_string()
+        )]
+    );
+}
+
+#[test]
 fn the_record_identifier_may_be_2_kb() {
     let group = group(&[feature("id", "String"), feature("event_time", "String")]);
     let fits = "i".repeat(2_048);

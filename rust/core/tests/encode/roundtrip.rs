@@ -272,6 +272,10 @@ fn expected(row: &Row) -> Result<Vec<Value>, &'static str> {
     let Some(id) = &row.id else {
         return Err("null_record_identifier");
     };
+    // The record identifier is the first column: its own rules come before the event time's.
+    if id.is_empty() {
+        return Err("empty_record_identifier");
+    }
     let Some(event_time) = row.event_time_micros else {
         return Err("null_event_time");
     };
