@@ -4,7 +4,7 @@
 # pytest (tests/wheel) runs from that venv: the CLI (--version, --jar), jar_path for each Spark line, ingest on a
 # session started by with_connector against the real featurestore-local (its summary object against GetRecord),
 # option names and values refused before any Spark job, and spark-submit --jars "$(python -m featurestore_spark
-# --jar)". The same wheel, installed for .venv-spark4's pyspark 4.3, must pick the _2.13 jar.
+# --jar)". The same wheel, installed for .venv-spark4's pyspark 4.3, must pick the _2.13 jar and ingest with it.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"

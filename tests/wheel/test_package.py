@@ -99,16 +99,3 @@ def test_the_options_listed_are_the_connectors_in_snake_case():
         "when it is an ARN" in run.stdout
 
 
-def test_spark_4_from_the_wheel_takes_the_2_13_jar():
-    """The wheel installed for .venv-spark4's python (pyspark 4.3): jar_path picks the _2.13 jar there."""
-    python, site = os.environ.get("SPARK4_PYTHON"), os.environ.get("SPARK4_WHEEL_SITE")
-    assert python and site, "SPARK4_PYTHON and SPARK4_WHEEL_SITE are set by scripts/test/55-wheel.sh"
-    env = {**os.environ, "PYTHONPATH": site}
-    run = run_module("--jar", python=python, env=env)
-    assert run.returncode == 0, run.stderr
-    jar = Path(run.stdout.strip())
-    assert jar.name == f"featurestore-spark_2.13-{POM_VERSION}.jar" and jar.is_file()
-    assert Path(site).resolve() in jar.resolve().parents
-    check = subprocess.run([python, "-c", "import pyspark; print(pyspark.__version__)"], capture_output=True,
-                           text=True, env=env, timeout=60)
-    assert check.stdout.startswith("4.3."), check
