@@ -895,7 +895,7 @@ mod tests {
         let current = std::fs::read_to_string(path).unwrap_or_default();
         assert!(
             current == json,
-            "{path} is missing or stale: run FEATURESTORE_UPDATE_GENERATED=1 cargo test -p featurestore-core \\
+            "{path} is missing or stale: run FEATURESTORE_UPDATE_GENERATED=1 cargo test -p featurestore-core \
              --lib python_packages_options_json"
         );
     }
