@@ -99,3 +99,13 @@ def test_the_options_listed_are_the_connectors_in_snake_case():
         "when it is an ARN" in run.stdout
 
 
+
+
+def test_with_connector_adds_the_jar_to_the_builders_jars_once():
+    from pyspark.sql import SparkSession
+
+    jar = jar_path()
+    builder = featurestore_spark.with_connector(SparkSession.Builder().config("spark.jars", "/opt/jobs/udfs.jar"))
+    assert builder._options["spark.jars"] == f"/opt/jobs/udfs.jar,{jar}"
+    assert featurestore_spark.with_connector(builder)._options["spark.jars"] == f"/opt/jobs/udfs.jar,{jar}"
+    assert featurestore_spark.with_connector(SparkSession.Builder())._options["spark.jars"] == jar
