@@ -39,6 +39,22 @@ ensure_venv() {
   export PATH="$VENV/bin:$PATH"
 }
 
+# .venv-spark4 (tests/spark4-requirements.txt: pyspark 4, which needs Python >= 3.11), made with the first Python
+# >= 3.11 found; sets SPARK4_VENV.
+ensure_spark4_venv() {
+  local python311="" candidate
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+      python311="$candidate"
+      break
+    fi
+  done
+  [ -n "$python311" ] || { echo "pyspark 4 needs Python >= 3.11, and none was found" >&2; return 1; }
+  ensure_venv_at "$ROOT/.venv-spark4" "$ROOT/tests/spark4-requirements.txt" "$python311"
+  export SPARK4_VENV="$ROOT/.venv-spark4"
+}
+
 # The release featurestore-local that the tests, examples and main job start.
 ensure_store_binary() {
   log "cargo build --release -p featurestore-local"

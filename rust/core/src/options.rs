@@ -4,7 +4,9 @@
 //! matching names without regard to case as Spark does, and returns each option as a typed value (the one
 //! given, or its default) with every problem as a [`ConfigProblem`] naming the option. The JVM reads the typed
 //! values of the options it handles itself (batching, the failed-records file) from the same parse, and the
-//! README's options table is generated from [`ALL`] ([`markdown_table`]; a test keeps README.md equal to it).
+//! README's options table is generated from [`ALL`] ([`markdown_table`]; a test keeps README.md equal to it), and
+//! so is the Python package's list of options ([`python_json`]; a test keeps python/featurestore_spark/options.json
+//! equal to it).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -716,6 +718,44 @@ pub fn markdown_table() -> String {
     table
 }
 
+/// The Python package's description of every option (python/featurestore_spark/options.json): the names it
+/// derives its keyword arguments from, with the type, default and doc it shows in errors and help. The values
+/// themselves are checked by [`parse`], through the jar, before a job starts.
+pub fn python_json() -> String {
+    #[derive(Serialize)]
+    struct Described {
+        name: &'static str,
+        #[serde(rename = "type")]
+        kind: String,
+        required: bool,
+        default: Option<&'static str>,
+        doc: &'static str,
+        secret: bool,
+    }
+    let described: Vec<Described> = ALL
+        .iter()
+        .map(|option| Described {
+            name: option.name,
+            // The README escapes `|` for its table; the JSON keeps the plain text.
+            kind: option.kind.doc().replace("\\|", "|"),
+            required: matches!(option.default, Default::Required),
+            default: match option.default {
+                Default::Required => None,
+                Default::Unset(text) | Default::Value(text) => Some(text),
+            },
+            doc: option.doc,
+            secret: option.secret,
+        })
+        .collect();
+    let mut json = serde_json::to_string_pretty(&serde_json::json!({
+        "generatedFrom": "rust/core/src/options.rs",
+        "options": described,
+    }))
+    .unwrap_or_default();
+    json.push('\n');
+    json
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -839,6 +879,24 @@ mod tests {
             current,
             Some(table.as_str()),
             "README.md's options table is missing or stale; put this in its place:\n{table}"
+        );
+    }
+
+    #[test]
+    fn the_python_packages_options_json_is_the_generated_one() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../python/featurestore_spark/options.json"
+        );
+        let json = python_json();
+        if std::env::var_os("FEATURESTORE_UPDATE_GENERATED").is_some() {
+            std::fs::write(path, &json).unwrap();
+        }
+        let current = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            current == json,
+            "{path} is missing or stale: run FEATURESTORE_UPDATE_GENERATED=1 cargo test -p featurestore-core \
+             --lib python_packages_options_json"
         );
     }
 }
