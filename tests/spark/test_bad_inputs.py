@@ -132,6 +132,10 @@ CASES = [
     # Strings.
     Case("unicode-strings", "emoji, right-to-left text and control characters in strings", "written",
          change={"s": "😀 שלום \x00\x1f\x7f", "tags": ["مرحبا", "\n"]}),
+    Case("invalid-utf8", "bytes that are not UTF-8 in a string (a binary cast to string)", "row",
+         "invalid_utf8", "s", frame=lambda df: df.withColumn(
+             "s", F.when(F.col("rid").endswith("-1"), F.unhex(F.lit("61EDA08062")).cast("string"))
+             .otherwise(F.col("s")))),
     Case("lone-surrogate", "a lone surrogate in a string (from Python or Java)", "written",
          change={"s": "a\ud800b"}, stored={"s": "a\ufffdb"},
          sees="written as Spark holds it: Python's text reaches Spark as UTF-8, the lone surrogate as U+FFFD"),

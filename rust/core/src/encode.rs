@@ -28,6 +28,7 @@ use arrow_buffer::NullBuffer;
 use arrow_schema::Schema;
 
 use crate::error::Result;
+use crate::ipc::InvalidText;
 use crate::model::FeatureGroup;
 use crate::record::EncodedBatch;
 use crate::schema::{ColumnPlan, Role, ValuePlan, plan_columns};
@@ -61,6 +62,7 @@ pub mod rules {
     pub const VALUE_TOO_LARGE: &str = "value_too_large";
     pub const RECORD_IDENTIFIER_TOO_LARGE: &str = "record_identifier_too_large";
     pub const EMPTY_RECORD_IDENTIFIER: &str = "empty_record_identifier";
+    pub const INVALID_UTF8: &str = "invalid_utf8";
     pub const RECORD_TOO_LARGE: &str = "record_too_large";
     pub const BATCH_SCHEMA_MISMATCH: &str = "batch_schema_mismatch";
 }
@@ -140,6 +142,18 @@ impl RecordEncoder {
     /// Encodes every row of `batch` (rows numbered from `first_row`) into `out`: each row ends up in
     /// `out.records()` as the JSON text of its `Record` array, or in `out.failed()` with its reason.
     pub fn encode(&self, batch: &RecordBatch, first_row: u64, out: &mut EncodedBatch) {
+        self.encode_marked(batch, first_row, &[], out);
+    }
+
+    /// [`Self::encode`], where each row of `invalid_text` (in row order) fails with `invalid_utf8` at its column:
+    /// its text was not UTF-8 and was made valid when read (`crate::ipc`). A column not written is not judged.
+    pub fn encode_marked(
+        &self,
+        batch: &RecordBatch,
+        first_row: u64,
+        invalid_text: &[InvalidText],
+        out: &mut EncodedBatch,
+    ) {
         let (mut writers, always_null) = match self.column_writers(batch) {
             Ok(writers) => writers,
             Err(mismatch) => {
@@ -156,9 +170,25 @@ impl RecordEncoder {
         let reserve = rows.saturating_mul(estimate + estimate / 8);
         out.buffer_mut().reserve(reserve.min(MAX_RESERVE_BYTES));
         let (bytes_before, records_before) = (out.encoded_bytes(), out.records().len());
+        let marked: Vec<(usize, usize)> = invalid_text
+            .iter()
+            .filter_map(|invalid| {
+                let writer = writers.iter().position(|w| w.column.name == invalid.column)?;
+                Some((invalid.row, writer))
+            })
+            .collect();
+        let mut marked = marked.into_iter().peekable();
         for row in 0..rows {
             let start = out.buffer_mut().len();
-            match write_record(&mut writers, row, out.buffer_mut()) {
+            let mut invalid_at = None;
+            while let Some((_, writer)) = marked.next_if(|(marked_row, _)| *marked_row == row) {
+                invalid_at.get_or_insert(writer);
+            }
+            let written = match invalid_at {
+                Some(writer) => Err(RowFailure::at(writer, RowFailureKind::InvalidUtf8)),
+                None => write_record(&mut writers, row, out.buffer_mut()),
+            };
+            match written {
                 Ok(()) => out.commit_record(first_row + row as u64, start),
                 Err(failure) => {
                     out.rollback_record(start);

@@ -18,6 +18,7 @@ pub mod encode;
 pub mod error;
 pub mod heap;
 pub mod io_runtime;
+pub mod ipc;
 pub mod metrics;
 pub mod model;
 pub mod options;

@@ -23,6 +23,7 @@ use crate::config::{Operation, WriterConfig};
 use crate::encode::RecordEncoder;
 use crate::error::{Error, Result};
 use crate::io_runtime::next_runtime;
+use crate::ipc::InvalidText;
 use crate::metrics::METRIC_COUNT;
 use crate::model::FeatureGroup;
 use crate::record::{EncodedBatch, FailedRecord, failed_json_lines};
@@ -61,15 +62,23 @@ impl InputEncoder {
         }
     }
 
-    fn encode(&self, batch: &RecordBatch, first_row: u64, out: &mut EncodedBatch) -> Result<()> {
+    fn encode(
+        &self,
+        batch: &RecordBatch,
+        first_row: u64,
+        invalid_text: &[InvalidText],
+        out: &mut EncodedBatch,
+    ) -> Result<()> {
         match &self.projection {
-            None => self.encoder.encode(batch, first_row, out),
+            // Invalid text is named by column, so a projection keeps it.
+            None => self.encoder.encode_marked(batch, first_row, invalid_text, out),
             Some(columns) => {
                 // Projection shares the arrays (reference counts): nothing is copied.
                 let projected = batch
                     .project(columns)
                     .map_err(|e| Error::Internal(format!("cannot project the delete's columns: {e}")))?;
-                self.encoder.encode(&projected, first_row, out);
+                self.encoder
+                    .encode_marked(&projected, first_row, invalid_text, out);
             }
         }
         Ok(())
@@ -141,11 +150,8 @@ impl Writer {
                 "a batch was written while an earlier one still waits for room (call send_pending)".into(),
             ));
         }
-        let reader = arrow_ipc::reader::StreamReader::try_new(bytes, None)
-            .map_err(|e| Error::Input(format!("not an Arrow IPC stream: {e}")))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| Error::Input(format!("unreadable Arrow IPC batch: {e}")))?;
-            self.encode(&batch)?;
+        for read in crate::ipc::read_stream(bytes)? {
+            self.encode(&read.batch, &read.invalid_text)?;
         }
         self.send_pending(wait)
     }
@@ -153,7 +159,7 @@ impl Writer {
     /// Validates and encodes `batch`, then queues its records (waiting as long as the queue is full).
     pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
         self.check_open()?;
-        self.encode(batch)?;
+        self.encode(batch, &[])?;
         self.send_pending(None).map(|_| ())
     }
 
@@ -169,8 +175,9 @@ impl Writer {
         Ok(true)
     }
 
-    /// Validates and encodes `batch` and counts its rows in; its records wait in `pending`.
-    fn encode(&mut self, batch: &RecordBatch) -> Result<()> {
+    /// Validates and encodes `batch` and counts its rows in; its records wait in `pending`. The rows of
+    /// `invalid_text` fail (their text was not UTF-8 when read).
+    fn encode(&mut self, batch: &RecordBatch, invalid_text: &[InvalidText]) -> Result<()> {
         let schema = batch.schema();
         let same_schema = matches!(&self.encoder, Some((current, _)) if *current == schema);
         if !same_schema {
@@ -181,7 +188,7 @@ impl Writer {
             return Err(Error::Internal("no encoder after building one".into()));
         };
         let mut encoded = EncodedBatch::default();
-        encoder.encode(batch, self.next_row, &mut encoded)?;
+        encoder.encode(batch, self.next_row, invalid_text, &mut encoded)?;
         if encoded.row_count() != batch.num_rows() {
             return Err(Error::Internal(format!(
                 "the encoder returned {} rows for a batch of {}",

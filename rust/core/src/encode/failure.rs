@@ -21,10 +21,18 @@ pub(super) enum RowFailureKind {
     NullRecordIdentifier,
     NullEventTime,
     Value(ValueError),
-    ValueTooLarge { size: usize },
-    RecordIdentifierTooLarge { size: usize },
+    ValueTooLarge {
+        size: usize,
+    },
+    RecordIdentifierTooLarge {
+        size: usize,
+    },
     EmptyRecordIdentifier,
-    RecordTooLarge { size: usize },
+    /// The text was not UTF-8 when read (shown with U+FFFD for each bad sequence).
+    InvalidUtf8,
+    RecordTooLarge {
+        size: usize,
+    },
 }
 
 impl RowFailure {
@@ -183,6 +191,12 @@ fn describe(
             rules::EMPTY_RECORD_IDENTIFIER,
             format!(
                 "row {row}: the record identifier is empty; the service takes 1 to {MAX_RECORD_IDENTIFIER_BYTES} bytes"
+            ),
+        ),
+        RowFailureKind::InvalidUtf8 => (
+            rules::INVALID_UTF8,
+            format!(
+                "row {row}: the value of {feature} is not UTF-8 text (Spark held other bytes, e.g. from a binary column cast to string or a file written elsewhere), shown here with U+FFFD for each bad sequence; the service takes UTF-8 only"
             ),
         ),
         RowFailureKind::RecordTooLarge { size } => (

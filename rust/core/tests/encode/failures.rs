@@ -7,6 +7,7 @@ use crate::support::*;
 use arrow_array::builder::{Float64Builder, ListBuilder, StringBuilder};
 use arrow_array::*;
 use featurestore_core::encode::RecordEncoder;
+use featurestore_core::ipc::InvalidText;
 use featurestore_core::record::{EncodedBatch, FailedRecord, FailureOrigin, FailureReason};
 use serde_json::json;
 
@@ -201,6 +202,45 @@ fn a_failed_row_leaves_the_rows_around_it_intact() {
     );
     // Nothing of the failed rows is left in the buffer.
     assert_eq!(out.encoded_bytes(), out.record_json(&out.records()[0]).len());
+}
+
+#[test]
+fn rows_marked_with_invalid_text_fail_at_their_column_and_unwritten_columns_are_not_judged() {
+    let group = mixed_group();
+    let b = mixed_batch();
+    let encoder = RecordEncoder::new(&group, b.schema_ref(), false).unwrap();
+    let mut out = EncodedBatch::default();
+    let invalid = [
+        InvalidText {
+            row: 0,
+            column: "tags".into(),
+        },
+        InvalidText {
+            row: 0,
+            column: "id".into(),
+        },
+        InvalidText {
+            row: 5,
+            column: "not_written".into(),
+        },
+    ];
+    encoder.encode_marked(&b, 10, &invalid, &mut out);
+    // Row 0 was the only good row; row 5 fails for its own reason (null event time), not the unwritten column.
+    assert!(out.records().is_empty());
+    let failed = out.failed();
+    assert_eq!(failed[0].row, 10);
+    assert_eq!(failed[0].reason.code, "invalid_utf8");
+    assert_eq!(failed[0].reason.column.as_deref(), Some("tags"));
+    assert!(
+        failed[0]
+            .reason
+            .message
+            .starts_with("row 10: the value of the List of String feature 'tags' is not UTF-8 text"),
+        "{}",
+        failed[0].reason.message
+    );
+    assert_eq!(failed[0].record_identifier.as_deref(), Some("k0"));
+    assert_eq!(failed.last().unwrap().reason.code, "null_event_time");
 }
 
 #[test]
