@@ -1,6 +1,7 @@
-//! The control-plane call the driver makes once per job: DescribeFeatureGroup, over the awsJson1_1 protocol
+//! The control-plane calls: DescribeFeatureGroup, which the driver makes once per job, and the feature group
+//! calls of [`crate::feature_groups`], all over the awsJson1_1 protocol
 //! (`POST /`, `X-Amz-Target: SageMaker.DescribeFeatureGroup`), signed by the lean signer. The generated
-//! `aws-sdk-sagemaker` crate would bring hundreds of operations to compile for this one call.
+//! `aws-sdk-sagemaker` crate would bring hundreds of operations to compile for these few calls.
 
 use std::time::Instant;
 
@@ -16,7 +17,6 @@ use crate::transport::SendError;
 
 const TARGET: &str = "SageMaker.DescribeFeatureGroup";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
-const OPERATION: &str = "DescribeFeatureGroup";
 
 /// Throttling and faults are retried a few times: the driver's single call should not fail a job on a blip.
 const RETRY: RetryConfig = RetryConfig {
@@ -40,11 +40,26 @@ pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Resul
     if !problems.is_empty() {
         return Err(Error::InvalidConfig(problems));
     }
+    call(client, TARGET, json!({ "FeatureGroupName": name_or_arn }))
+}
+
+/// One control-plane call (`target`: `SageMaker.<operation>`) with `request` as its body; returns the answer's JSON
+/// verbatim. Throttling, faults and unanswered calls are retried a few times ([`RETRY`]); the service's
+/// other errors are returned at once. Blocking: call it from a plain thread, not from an async runtime.
+pub(crate) fn call(
+    client: &ClientConfig,
+    target: &'static str,
+    request: serde_json::Value,
+) -> Result<String> {
+    let operation = target.strip_prefix("SageMaker.").unwrap_or(target);
+    let mut problems = Vec::new();
+    client.validate(&mut problems);
+    if !problems.is_empty() {
+        return Err(Error::InvalidConfig(problems));
+    }
     let runtime = next_runtime()?;
     let client = client_for(&runtime, client)?;
-    let body = json!({ "FeatureGroupName": name_or_arn })
-        .to_string()
-        .into_bytes();
+    let body = request.to_string().into_bytes();
     runtime.block_on(async move {
         let backoff = Backoff::new(RETRY);
         let mut rng = fastrand::Rng::new();
@@ -54,13 +69,12 @@ pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Resul
             attempts += 1;
             let answer = client
                 .control
-                .send(Method::POST, "/", CONTENT_TYPE, Some(TARGET), body.clone())
+                .send(Method::POST, "/", CONTENT_TYPE, Some(target), body.clone())
                 .await;
             let error = match answer {
                 Ok(answer) if answer.status == 200 => {
-                    return String::from_utf8(answer.body.to_vec()).map_err(|_| {
-                        Error::Internal("DescribeFeatureGroup answered with non-UTF-8 text".into())
-                    });
+                    return String::from_utf8(answer.body.to_vec())
+                        .map_err(|_| Error::Internal(format!("{operation} answered with non-UTF-8 text")));
                 }
                 Ok(answer) => {
                     let (code, message) = crate::request::parse_error(
@@ -77,7 +91,7 @@ pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Resul
                         message
                     };
                     let error = Error::Service {
-                        operation: OPERATION,
+                        operation,
                         code,
                         status: answer.status,
                         message,
@@ -89,18 +103,15 @@ pub fn describe_feature_group(client: &ClientConfig, name_or_arn: &str) -> Resul
                 }
                 Err(SendError::Credentials(error)) => return Err(error),
                 Err(SendError::Unsendable(message)) => {
-                    return Err(Error::Internal(format!("{OPERATION}: {message}")));
+                    return Err(Error::Internal(format!("{operation}: {message}")));
                 }
-                Err(SendError::NoAnswer(message)) => Error::Transport {
-                    operation: OPERATION,
-                    message,
-                },
+                Err(SendError::NoAnswer(message)) => Error::Transport { operation, message },
             };
             let delay = backoff.delay(attempts, &mut rng);
             if !backoff.may_retry(attempts, started.elapsed(), delay) {
                 return Err(error);
             }
-            log::debug!("DescribeFeatureGroup attempt {attempts} failed, retrying in {delay:?}: {error}");
+            log::debug!("{operation} attempt {attempts} failed, retrying in {delay:?}: {error}");
             tokio::time::sleep(delay).await;
         }
     })?
