@@ -60,6 +60,14 @@ pub struct CreateSpec {
     pub timeout_seconds: Option<u64>,
 }
 
+impl CreateSpec {
+    /// Parses the JSON the Scala API sends; an unknown or mistyped member is named.
+    pub fn from_json(json: &str) -> Result<CreateSpec> {
+        serde_json::from_str(json)
+            .map_err(|e| Error::InvalidConfig(vec![ConfigProblem::new("feature group", e.to_string())]))
+    }
+}
+
 const STORAGE_TYPES: [&str; 2] = ["Standard", "InMemory"];
 const TABLE_FORMATS: [&str; 2] = ["Glue", "Iceberg"];
 

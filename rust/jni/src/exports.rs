@@ -11,10 +11,12 @@ use arrow_ipc::reader::StreamReader;
 use arrow_schema::Schema;
 use featurestore_core::config::{Operation, WriterConfig};
 use featurestore_core::control::describe_feature_group;
+use featurestore_core::feature_groups::{CreateSpec, create_feature_group};
 use featurestore_core::heap;
 use featurestore_core::metrics::METRIC_NAMES;
 use featurestore_core::model::FeatureGroup;
 use featurestore_core::schema::check_input_schema;
+use featurestore_core::schema::definitions::{Requested, definitions_json, feature_definitions};
 use featurestore_core::sink::Writer;
 use featurestore_core::sink::ceiling::set_write_ceiling;
 use jni::objects::{JByteArray, JByteBuffer, JClass, JLongArray, JObject, JObjectArray, JString};
@@ -80,6 +82,47 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_checkSchema<'local>(
         };
         check_input_schema(&group, &schema, operation, ignore_unknown_columns)?;
         Ok(())
+    })
+}
+
+/// Driver: the feature definitions of a schema-only Arrow IPC stream's columns (`requested_json`: the event time
+/// column and collection types asked for), as the service's `FeatureDefinitions` JSON.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_featureDefinitions<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    schema_ipc: JByteBuffer<'local>,
+    length: jint,
+    requested_json: JString<'local>,
+) -> JObject<'local> {
+    call(&mut env, |env| {
+        let requested = Requested::from_json(&read_string(env, &requested_json)?)?;
+        let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
+        let definitions = feature_definitions(&schema, &requested)?;
+        Ok(JObject::from(
+            env.new_string(definitions_json(&definitions).to_string())?,
+        ))
+    })
+}
+
+/// Driver: creates a feature group from a schema-only Arrow IPC stream's columns (`spec_json`: a
+/// `CreateSpec`), with the writer config's client settings, and waits until it is `Created`; returns its
+/// DescribeFeatureGroup JSON.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_createFeatureGroup<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    writer_config_json: JString<'local>,
+    spec_json: JString<'local>,
+    schema_ipc: JByteBuffer<'local>,
+    length: jint,
+) -> JObject<'local> {
+    call(&mut env, |env| {
+        let config = WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
+        let spec = CreateSpec::from_json(&read_string(env, &spec_json)?)?;
+        let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
+        let describe_json = create_feature_group(&config.client, &spec, &schema)?;
+        Ok(JObject::from(env.new_string(describe_json)?))
     })
 }
 

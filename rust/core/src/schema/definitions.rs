@@ -37,13 +37,28 @@ const MAX_VECTOR_DIMENSION: u32 = 8192;
 /// Rule id of a column whose name the service refuses.
 pub const INVALID_FEATURE_NAME: &str = "invalid_feature_name";
 
-/// What the caller asks for, beyond the defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What the caller asks for, beyond the defaults (the JSON the Scala API sends: `eventTime`,
+/// `collectionTypes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Requested {
     /// The event time column: a String or Fractional feature whatever else its type would map to.
     pub event_time: Option<String>,
     /// Per array column, `List`, `Set`, `Vector` or `Vector(n)` (matched without regard to case).
+    #[serde(default)]
     pub collection_types: HashMap<String, String>,
+}
+
+impl Requested {
+    /// Parses the JSON the Scala API sends; an unknown or mistyped member is named.
+    pub fn from_json(json: &str) -> Result<Requested> {
+        serde_json::from_str(json).map_err(|e| {
+            Error::InvalidConfig(vec![crate::error::ConfigProblem::new(
+                "feature definitions",
+                e.to_string(),
+            )])
+        })
+    }
 }
 
 /// The feature definitions of every column of `schema`, in column order, or every problem at once.

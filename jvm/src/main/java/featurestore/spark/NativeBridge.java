@@ -31,6 +31,19 @@ final class NativeBridge {
   static native void checkSchema(String describeJson, ByteBuffer schemaIpc, int length, boolean ignoreUnknownColumns,
       boolean delete);
 
+  /**
+   * The feature definitions of a schema-only Arrow IPC stream's columns ({@code requestedJson}: the event time
+   * column and collection types asked for), as the service's {@code FeatureDefinitions} JSON.
+   */
+  static native String featureDefinitions(ByteBuffer schemaIpc, int length, String requestedJson);
+
+  /**
+   * CreateFeatureGroup from a schema-only Arrow IPC stream's columns ({@code specJson}, see
+   * {@code featurestore_core::feature_groups::CreateSpec}) with the writer config's client settings, then waits
+   * until the group is Created; its DescribeFeatureGroup JSON.
+   */
+  static native String createFeatureGroup(String writerConfigJson, String specJson, ByteBuffer schemaIpc, int length);
+
   /** Opens a writer; the returned handle is owned by one {@link NativeWriter}. */
   static native long openWriter(String writerConfigJson, String describeJson);
 

@@ -1,11 +1,9 @@
 package featurestore.spark
 
-import org.apache.arrow.vector.VectorSchemaRoot
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.connector.metric.CustomMetric
 import org.apache.spark.sql.connector.write.{BatchWrite, DataWriterFactory, PhysicalWriteInfo, Write, WriterCommitMessage}
 import org.apache.spark.sql.connector.write.streaming.{StreamingDataWriterFactory, StreamingWrite}
-import org.apache.spark.sql.featurestore.ArrowShim
 import org.apache.spark.sql.types.StructType
 import org.slf4j.LoggerFactory
 
@@ -50,22 +48,10 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       (StructType(columns.map(schema(_))), Some(columns))
     }
 
-  private def checkSchema(describeJson: String): Unit = {
-    val allocator = ArrowShim.rootAllocator.newChildAllocator("featurestore-schema-check", 0, Long.MaxValue)
-    try {
-      val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(input(describeJson)._1, timeZoneId), allocator)
-      try {
-        val ipc = new IpcBuffer(64 << 10)
-        ipc.writeSchemaOnly(root)
-        Native.checkSchema(describeJson, ipc.bytes, ipc.length, options.ignoreUnknownColumns, options.delete)
-      } finally root.close()
-    } catch {
-      // Spark's own mapping refuses some types outright (e.g. intervals): name the column like the engine would.
-      case e: UnsupportedOperationException =>
-        throw new FeatureStoreValidationException(
-          s"the input does not match the feature group: a column has a type the connector cannot send (${e.getMessage})", e)
-    } finally allocator.close()
-  }
+  private def checkSchema(describeJson: String): Unit =
+    SchemaIpc.withSchema(input(describeJson)._1, timeZoneId) { (bytes, length) =>
+      Native.checkSchema(describeJson, bytes, length, options.ignoreUnknownColumns, options.delete)
+    }
 
   override def description(): String = s"featurestore[${options.featureGroupName}]"
 
