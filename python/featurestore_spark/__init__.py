@@ -1,0 +1,1 @@
+"""featurestore-spark's Python API (the package around it is assembled at merge)."""
