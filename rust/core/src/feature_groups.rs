@@ -2,6 +2,9 @@
 //! the DataFrame's Arrow schema, then DescribeFeatureGroup until the group is `Created` (the service takes
 //! minutes for an InMemory store), failing with the service's `FailureReason` when creation fails.
 //!
+//! [`add_missing_features`] adds a DataFrame's new columns to a group with UpdateFeatureGroup's
+//! `FeatureAdditions` (on request, or as the `addMissingFeatures` write option) and waits for the update.
+//!
 //! The calls go through the control client of [`control`] (endpoint, credentials, signing, retries), as
 //! DescribeFeatureGroup does.
 //!
@@ -17,10 +20,16 @@ use serde_json::{Value, json};
 use crate::config::ClientConfig;
 use crate::control::{call, describe_feature_group};
 use crate::error::{ConfigProblem, Error, Result};
+use crate::model::FeatureGroup;
 use crate::options::{OptionValue, TTL_DURATION};
 use crate::schema::definitions::{Requested, definitions_json, feature_definitions};
 
 const CREATE: &str = "CreateFeatureGroup";
+const UPDATE: &str = "UpdateFeatureGroup";
+const UPDATE_TARGET: &str = "SageMaker.UpdateFeatureGroup";
+
+/// UpdateFeatureGroup's `FeatureAdditions`, at most, per call.
+pub const MAX_ADDITIONS_PER_CALL: usize = 100;
 const CREATE_TARGET: &str = "SageMaker.CreateFeatureGroup";
 
 /// How long [`create_feature_group`] waits for `Created` unless told otherwise.
@@ -292,6 +301,122 @@ fn wait_until_created(client: &ClientConfig, name: &str, timeout: Duration) -> R
     }
 }
 
+/// Adds `schema`'s columns that are not features of the group (names compared ignoring case, as the service
+/// does) with UpdateFeatureGroup's `FeatureAdditions`, at most [`MAX_ADDITIONS_PER_CALL`] per call, each call
+/// waiting until the update is no longer `InProgress` (at most `timeout` in all); fails with the service's
+/// `FailureReason` when an update fails. `collection_types` are as for [`create_feature_group`]. Returns the
+/// group's DescribeFeatureGroup answer after the last update (the first one when nothing was missing).
+pub fn add_missing_features(
+    client: &ClientConfig,
+    name_or_arn: &str,
+    schema: &Schema,
+    collection_types: &std::collections::HashMap<String, String>,
+    timeout: Duration,
+) -> Result<String> {
+    let described = describe_feature_group(client, name_or_arn)?;
+    let group = FeatureGroup::from_describe_json(&described)?;
+    let missing: Vec<usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, field)| {
+            !group
+                .features
+                .iter()
+                .any(|f| f.name.eq_ignore_ascii_case(field.name()))
+        })
+        .map(|(index, _)| index)
+        .collect();
+    if missing.is_empty() {
+        return Ok(described);
+    }
+    let projected = schema
+        .project(&missing)
+        .map_err(|e| Error::Internal(format!("cannot project the missing columns: {e}")))?;
+    let requested = Requested {
+        event_time: None,
+        collection_types: collection_types
+            .iter()
+            .filter(|(column, _)| projected.field_with_name(column).is_ok())
+            .map(|(column, collection)| (column.clone(), collection.clone()))
+            .collect(),
+    };
+    let additions = feature_definitions(&projected, &requested)?;
+    let started = Instant::now();
+    let mut described = described;
+    for chunk in additions.chunks(MAX_ADDITIONS_PER_CALL) {
+        let names: Vec<&str> = chunk.iter().map(|d| d.name.as_str()).collect();
+        log::info!("adding features {names:?} to feature group '{}'", group.name);
+        call(
+            client,
+            UPDATE_TARGET,
+            json!({"FeatureGroupName": group.arn, "FeatureAdditions": definitions_json(chunk)}),
+        )?;
+        described = wait_until_updated(client, &group.arn, timeout.saturating_sub(started.elapsed()))?;
+    }
+    Ok(described)
+}
+
+/// What a DescribeFeatureGroup answer says of the group's last update (`LastUpdateStatus`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    InProgress,
+    /// `Successful`, or no update reported (a service that applied it at once).
+    Successful,
+    Failed {
+        reason: String,
+    },
+}
+
+/// Reads `LastUpdateStatus` from a DescribeFeatureGroup answer.
+pub fn last_update(describe_json: &str) -> Result<Update> {
+    let answer: Value = serde_json::from_str(describe_json)
+        .map_err(|e| Error::FeatureGroup(format!("the DescribeFeatureGroup response is not valid: {e}")))?;
+    let status = &answer["LastUpdateStatus"];
+    Ok(match status["Status"].as_str() {
+        Some("InProgress") => Update::InProgress,
+        Some("Failed") => Update::Failed {
+            reason: status["FailureReason"]
+                .as_str()
+                .unwrap_or("the service gave no FailureReason")
+                .to_string(),
+        },
+        _ => Update::Successful,
+    })
+}
+
+fn wait_until_updated(client: &ClientConfig, name: &str, timeout: Duration) -> Result<String> {
+    let started = Instant::now();
+    let mut pause = FIRST_POLL;
+    loop {
+        let described = describe_feature_group(client, name)?;
+        match last_update(&described)? {
+            Update::Successful => return Ok(described),
+            Update::Failed { reason } => {
+                return Err(Error::Service {
+                    operation: UPDATE,
+                    code: "Failed".to_string(),
+                    status: 200,
+                    message: format!("feature group '{name}' was not updated: {reason}"),
+                });
+            }
+            Update::InProgress if started.elapsed() + pause > timeout => {
+                return Err(Error::Transport {
+                    operation: UPDATE,
+                    message: format!(
+                        "feature group '{name}' is still being updated after {} s (LastUpdateStatus InProgress)",
+                        started.elapsed().as_secs()
+                    ),
+                });
+            }
+            Update::InProgress => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(MAX_POLL);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,5 +442,28 @@ mod tests {
             }
         );
         assert!(matches!(creation("not json"), Err(Error::FeatureGroup(_))));
+    }
+
+    #[test]
+    fn last_update_reads_the_status_and_the_services_failure_reason() {
+        assert_eq!(
+            last_update(r#"{"LastUpdateStatus":{"Status":"InProgress"}}"#).unwrap(),
+            Update::InProgress
+        );
+        assert_eq!(
+            last_update(r#"{"LastUpdateStatus":{"Status":"Successful"}}"#).unwrap(),
+            Update::Successful
+        );
+        assert_eq!(
+            last_update(r#"{"FeatureGroupStatus":"Created"}"#).unwrap(),
+            Update::Successful
+        );
+        assert_eq!(
+            last_update(r#"{"LastUpdateStatus":{"Status":"Failed","FailureReason":"Too many features"}}"#)
+                .unwrap(),
+            Update::Failed {
+                reason: "Too many features".into()
+            }
+        );
     }
 }

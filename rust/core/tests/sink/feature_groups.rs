@@ -1,13 +1,17 @@
 //! Feature groups created from an Arrow schema through the engine's control client, against featurestore-local:
 //! the group the store describes has the mapped definitions and accepts the schema; the request's problems are
-//! listed before any call; the service's own refusals come back with its code.
+//! listed before any call; the service's own refusals come back with its code; a DataFrame's new columns are
+//! added with UpdateFeatureGroup.
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use featurestore_core::Error;
 use featurestore_core::config::TransportKind;
-use featurestore_core::feature_groups::{CreateSpec, create_feature_group, create_request};
+use featurestore_core::feature_groups::{
+    CreateSpec, add_missing_features, create_feature_group, create_request,
+};
 use featurestore_core::model::{FeatureGroup, StorageType, TtlUnit};
 use featurestore_core::schema::check_schema;
 use serde_json::Value;
@@ -111,4 +115,71 @@ fn every_problem_of_the_request_is_listed_before_any_call() {
             "storageType: must be InMemory: column 'tags' becomes a Set of String feature, and only an InMemory online store takes collections",
         ]
     );
+}
+
+fn updates(store: &TestStore) -> u64 {
+    store
+        .stats()
+        .requests_by_operation
+        .get("UpdateFeatureGroup")
+        .copied()
+        .unwrap_or(0)
+}
+
+#[test]
+fn missing_columns_are_added_in_calls_of_at_most_100_and_nothing_when_none_is_missing() {
+    let store = TestStore::start();
+    let client = store.client_config(TransportKind::Lean);
+    let base = Schema::new(vec![
+        Field::new("id", DataType::Utf8, true),
+        Field::new("event_time", DataType::Float64, true),
+    ]);
+    let spec = CreateSpec {
+        feature_group_name: "grows".into(),
+        record_identifier: "id".into(),
+        event_time: "event_time".into(),
+        ..CreateSpec::default()
+    };
+    create_feature_group(&client, &spec, &base).unwrap();
+
+    // 150 new columns (one differing from a feature only in case is not new), two UpdateFeatureGroup calls.
+    let mut fields = vec![Field::new("ID", DataType::Utf8, true)];
+    fields.extend(base.fields().iter().map(|f| f.as_ref().clone()));
+    fields.extend((0..150).map(|i| Field::new(format!("f{i}"), DataType::Int64, true)));
+    let wide = Schema::new(fields);
+    let described =
+        add_missing_features(&client, "grows", &wide, &HashMap::new(), Duration::from_secs(30)).unwrap();
+    assert_eq!(updates(&store), 2);
+    let json: Value = serde_json::from_str(&described).unwrap();
+    assert_eq!(json["LastUpdateStatus"]["Status"], "Successful");
+    let group = FeatureGroup::from_describe_json(&described).unwrap();
+    assert_eq!(group.features.len(), 152);
+    assert_eq!(group.features[151].name, "f149");
+
+    let again =
+        add_missing_features(&client, "grows", &wide, &HashMap::new(), Duration::from_secs(30)).unwrap();
+    assert_eq!(updates(&store), 2, "nothing missing: no call");
+    assert_eq!(
+        FeatureGroup::from_describe_json(&again).unwrap().features.len(),
+        152
+    );
+
+    // A column with no feature type is named, and nothing is added.
+    let mut refused = wide
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect::<Vec<_>>();
+    refused.push(Field::new("photo", DataType::Binary, true));
+    refused.push(Field::new("more", DataType::Utf8, true));
+    let error = add_missing_features(
+        &client,
+        "grows",
+        &Schema::new(refused),
+        &HashMap::new(),
+        Duration::from_secs(30),
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("column 'photo'"), "{error}");
+    assert_eq!(updates(&store), 2);
 }
