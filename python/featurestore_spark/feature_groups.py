@@ -1,4 +1,5 @@
-"""Feature groups from a DataFrame: the feature definitions its columns map to, and CreateFeatureGroup with them.
+"""Feature groups from a DataFrame: the feature definitions its columns map to, CreateFeatureGroup with them, and
+UpdateFeatureGroup with the columns a group lacks.
 
 Both call the connector's Scala API (`featurestore.spark.FeatureGroups`) through the session's JVM, so the mapping
 is the one every write checks against (the README's table), and the calls go through the connector's own control
@@ -15,7 +16,7 @@ from typing import Any, Mapping
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
-__all__ = ["feature_definitions", "create_feature_group"]
+__all__ = ["feature_definitions", "create_feature_group", "add_missing_features"]
 
 
 def _session() -> SparkSession:
@@ -111,4 +112,26 @@ def create_feature_group(
     spec.update({key: value for key, value in optional.items() if value is not None})
     described = _feature_groups(session).createJson(
         _java_schema(session, schema), json.dumps(spec), _java_map(session, options))
+    return json.loads(described)
+
+
+def add_missing_features(
+    name: str,
+    df: DataFrame,
+    *,
+    collection_types: Mapping[str, str] | None = None,
+    timeout_seconds: int = 600,
+    options: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Adds `df`'s columns that are not features of group `name` (name or ARN) with UpdateFeatureGroup.
+
+    The new columns are mapped as by `feature_definitions` (`collection_types` as there; arrays are List features
+    otherwise) and added at most 100 per call, each update waited for (at most `timeout_seconds` in all). Nothing
+    is called but DescribeFeatureGroup when no column is new. `options` are the connector's options for the calls.
+    Returns the group's DescribeFeatureGroup answer. The write option `addMissingFeatures=true` does the same
+    before a write.
+    """
+    session = _session()
+    described = _feature_groups(session).addMissingFeaturesJava(
+        df._jdf, name, _java_map(session, options), _java_map(session, collection_types), int(timeout_seconds))
     return json.loads(described)

@@ -1,6 +1,7 @@
 """featurestore_spark.feature_groups against the real local store (signatures checked): the definitions a
 DataFrame's columns map to, a group created from a DataFrame of every type the mapping names that takes the
-DataFrame and reads it back exactly, and the errors naming every column without a feature type."""
+DataFrame and reads it back exactly, the errors naming every column without a feature type, and new columns
+added to a group (on request and with addMissingFeatures), old and new records read back."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from readback import get_records
 
 sys.path.insert(0, str(ROOT / "python"))
 
-from featurestore_spark.feature_groups import create_feature_group, feature_definitions  # noqa: E402
+from featurestore_spark.feature_groups import (  # noqa: E402
+    add_missing_features, create_feature_group, feature_definitions)
 
 EVERY_TYPE = """SELECT * FROM VALUES
   ('r1', TIMESTAMP '2024-01-02 03:04:05.678901', CAST(1 AS TINYINT), CAST(2 AS SMALLINT), 3, 4000000000000,
@@ -95,3 +97,26 @@ def test_every_column_without_a_feature_type_is_named_in_one_error(spark, store,
     assert "column 'photo'" in str(raised.value.java_exception)
     sagemaker = store.client("sagemaker")
     assert "py-refused" not in [g["FeatureGroupName"] for g in sagemaker.list_feature_groups()["FeatureGroupSummaries"]]
+
+
+def test_new_columns_are_added_and_old_and_new_records_read_back(spark, runtime, write_options):
+    v1 = spark.sql("SELECT 'a' AS id, TIMESTAMP '2024-01-02 03:04:05' AS ts, 1 AS visits")
+    create_feature_group("py-grows", v1, record_identifier="id", event_time="ts", options=connection(write_options))
+    options = {"featureGroupName": "py-grows", **write_options}
+    v1.write.format("featurestore").options(**options).mode("append").save()
+
+    v2 = spark.sql("SELECT 'b' AS id, TIMESTAMP '2024-01-03 00:00:00' AS ts, 2 AS visits, 'eu' AS region")
+    described = add_missing_features("py-grows", v2, options=connection(write_options))
+    assert described["LastUpdateStatus"] == {"Status": "Successful"}
+    assert [d["FeatureName"] for d in described["FeatureDefinitions"]] == ["id", "ts", "visits", "region"]
+    v2.write.format("featurestore").options(**options).mode("append").save()
+
+    v3 = spark.sql("SELECT 'c' AS id, TIMESTAMP '2024-01-04 00:00:00' AS ts, 0.5D AS score")
+    v3.write.format("featurestore").options(**options, addMissingFeatures="true").mode("append").save()
+
+    stored = get_records(runtime, "py-grows", ["a", "b", "c"])
+    assert stored == {
+        "a": {"id": "a", "ts": "2024-01-02T11:04:05.000Z", "visits": "1"},
+        "b": {"id": "b", "ts": "2024-01-03T08:00:00.000Z", "visits": "2", "region": "eu"},
+        "c": {"id": "c", "ts": "2024-01-04T08:00:00.000Z", "score": "0.5"},
+    }

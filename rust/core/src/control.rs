@@ -1,6 +1,6 @@
 //! The control-plane calls: DescribeFeatureGroup, which the driver makes once per job, and the feature group
 //! calls of [`crate::feature_groups`], all over the awsJson1_1 protocol
-//! (`POST /`, `X-Amz-Target: SageMaker.DescribeFeatureGroup`), signed by the lean signer. The generated
+//! (`POST /`, `X-Amz-Target: SageMaker.<Operation>`), signed by the lean signer. The generated
 //! `aws-sdk-sagemaker` crate would bring hundreds of operations to compile for these few calls.
 
 use std::time::Instant;

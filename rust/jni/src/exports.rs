@@ -11,7 +11,7 @@ use arrow_ipc::reader::StreamReader;
 use arrow_schema::Schema;
 use featurestore_core::config::{Operation, WriterConfig};
 use featurestore_core::control::describe_feature_group;
-use featurestore_core::feature_groups::{CreateSpec, create_feature_group};
+use featurestore_core::feature_groups::{CreateSpec, add_missing_features, create_feature_group};
 use featurestore_core::heap;
 use featurestore_core::metrics::METRIC_NAMES;
 use featurestore_core::model::FeatureGroup;
@@ -122,6 +122,35 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_createFeatureGroup<'
         let spec = CreateSpec::from_json(&read_string(env, &spec_json)?)?;
         let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
         let describe_json = create_feature_group(&config.client, &spec, &schema)?;
+        Ok(JObject::from(env.new_string(describe_json)?))
+    })
+}
+
+/// Driver: adds a schema-only Arrow IPC stream's columns that are not features of the writer config's feature
+/// group (`requested_json`: the collection types asked for, as for `featureDefinitions`) and waits for the update, at most `timeout_seconds`;
+/// returns the group's DescribeFeatureGroup JSON.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_addMissingFeatures<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    writer_config_json: JString<'local>,
+    schema_ipc: JByteBuffer<'local>,
+    length: jint,
+    requested_json: JString<'local>,
+    timeout_seconds: jlong,
+) -> JObject<'local> {
+    call(&mut env, |env| {
+        let config = WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
+        let requested = Requested::from_json(&read_string(env, &requested_json)?)?;
+        let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
+        let timeout = std::time::Duration::from_secs(u64::try_from(timeout_seconds).unwrap_or(0));
+        let describe_json = add_missing_features(
+            &config.client,
+            &config.feature_group,
+            &schema,
+            &requested.collection_types,
+            timeout,
+        )?;
         Ok(JObject::from(env.new_string(describe_json)?))
     })
 }

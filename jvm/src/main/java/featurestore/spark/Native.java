@@ -59,6 +59,17 @@ public final class Native {
     }
   }
 
+  /** Adds the schema's columns the writer config's group lacks as features; its DescribeFeatureGroup JSON. */
+  public static String addMissingFeatures(String writerConfigJson, ByteBuffer schemaIpc, int length,
+      String requestedJson, long timeoutSeconds) {
+    NativeLibrary.load();
+    try {
+      return NativeBridge.addMissingFeatures(writerConfigJson, schemaIpc, length, requestedJson, timeoutSeconds);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
   /** Opens a writer; the caller owns the returned {@link NativeWriter} and must close it. */
   public static NativeWriter openWriter(String writerConfigJson, String describeJson) {
     NativeLibrary.load();

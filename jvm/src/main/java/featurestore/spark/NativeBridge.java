@@ -44,6 +44,14 @@ final class NativeBridge {
    */
   static native String createFeatureGroup(String writerConfigJson, String specJson, ByteBuffer schemaIpc, int length);
 
+  /**
+   * UpdateFeatureGroup with the schema's columns that are not features of the writer config's group
+   * ({@code requestedJson}: the collection types asked for), waiting at most {@code timeoutSeconds}; the group's
+   * DescribeFeatureGroup JSON.
+   */
+  static native String addMissingFeatures(String writerConfigJson, ByteBuffer schemaIpc, int length,
+      String requestedJson, long timeoutSeconds);
+
   /** Opens a writer; the returned handle is owned by one {@link NativeWriter}. */
   static native long openWriter(String writerConfigJson, String describeJson);
 

@@ -59,7 +59,8 @@ final case class FeatureGroupSpec(
  * to the check every write makes), over the Arrow schema Spark gives the DataFrame, so a group created here takes
  * the DataFrame it was created from. The calls go through the native control client with the connector's own
  * options (`region`, `controlEndpoint`, credentials; `spark.datasource.featurestore.*` too), as a write's
- * DescribeFeatureGroup does.
+ * DescribeFeatureGroup does. [[addMissingFeatures]] adds a DataFrame's new columns to an existing group (the
+ * `addMissingFeatures` write option does it before a write).
  */
 object FeatureGroups {
 
@@ -115,6 +116,34 @@ object FeatureGroups {
   def featureDefinitionsJson(schema: StructType, eventTime: String,
       collectionTypes: java.util.Map[String, String]): String =
     featureDefinitionsJson(schema, Option(eventTime), collectionTypes.asScala.toMap)
+
+  /**
+   * Adds `df`'s columns that are not features of `featureGroupName` (name or ARN) to the group with
+   * UpdateFeatureGroup (`collectionTypes` as for [[create]]; arrays are List features otherwise) and waits for the
+   * update (at most `timeout`). Returns the group's DescribeFeatureGroup answer (JSON).
+   */
+  def addMissingFeatures(df: DataFrame, featureGroupName: String, options: Map[String, String],
+      collectionTypes: Map[String, String] = Map.empty, timeout: FiniteDuration = 10.minutes): String = {
+    val writeOptions = WriteOptions.parse(sessionOptions ++ options + (WriteOptions.FeatureGroupName -> featureGroupName))
+    addMissingColumns(df.schema, writeOptions.writerConfigJson(None), collectionTypes, timeout)
+  }
+
+  /** For py4j: the same with Java maps. */
+  def addMissingFeaturesJava(df: DataFrame, featureGroupName: String, options: java.util.Map[String, String],
+      collectionTypes: java.util.Map[String, String], timeoutSeconds: Long): String =
+    addMissingFeatures(df, featureGroupName, options.asScala.toMap, collectionTypes.asScala.toMap,
+      timeoutSeconds.seconds)
+
+  /** The write option `addMissingFeatures`: the writer's own configuration (`writerConfigJson`). */
+  private[spark] def addMissingColumns(schema: StructType, writerConfigJson: String,
+      collectionTypes: Map[String, String], timeout: FiniteDuration): String = {
+    val requested = new java.util.LinkedHashMap[String, AnyRef]()
+    requested.put("collectionTypes", collectionTypes.asJava)
+    SchemaIpc.withSchema(schema, timeZoneId) { (bytes, length) =>
+      Native.addMissingFeatures(writerConfigJson, bytes, length, Json.mapper.writeValueAsString(requested),
+        timeout.toSeconds)
+    }
+  }
 
   private val SessionPrefix = "spark.datasource.featurestore."
 

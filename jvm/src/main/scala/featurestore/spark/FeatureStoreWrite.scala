@@ -1,5 +1,7 @@
 package featurestore.spark
 
+import scala.concurrent.duration._
+
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.connector.metric.CustomMetric
 import org.apache.spark.sql.connector.write.{BatchWrite, DataWriterFactory, PhysicalWriteInfo, Write, WriterCommitMessage}
@@ -23,6 +25,9 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
   private val timeZoneId = session.sessionState.conf.sessionLocalTimeZone
   private val describeJson = {
     val config = options.writerConfigJson(None)
+    // The group first gets the columns it lacks; the answer after the update is the one kept.
+    if (options.addMissingFeatures && !options.delete)
+      DescribeCache.refresh(config)(FeatureGroups.addMissingColumns(schema, config, Map.empty[String, String], 10.minutes))
     val kept = DescribeCache.get(config)(Native.describeFeatureGroup(config))
     try {
       checkSchema(kept.describeJson)

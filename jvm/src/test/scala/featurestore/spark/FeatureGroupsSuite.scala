@@ -94,4 +94,39 @@ class FeatureGroupsSuite extends AnyFunSuite {
     val again = intercept[FeatureStoreServiceException](FeatureGroups.create(df, spec, connection))
     assert(again.getMessage.contains("ResourceInUse"), again.getMessage)
   }
+
+  test("new columns are added on request and with addMissingFeatures; old and new records read back") {
+    val group = TestEnv.newGroupName("grows")
+    val v1 = spark.sql("SELECT 'a' AS id, TIMESTAMP '2024-01-02 03:04:05' AS ts, 1 AS visits")
+    FeatureGroups.create(v1, FeatureGroupSpec(group, "id", "ts"), connection)
+    val write = (df: DataFrame, options: Map[String, String]) =>
+      df.write.format("featurestore").options(TestEnv.storeOptions(group) ++ options).mode("append").save()
+    write(v1, Map.empty)
+
+    // Without the option, a new column fails the write before it starts, naming the column.
+    val v2 = spark.sql("SELECT 'b' AS id, TIMESTAMP '2024-01-03 00:00:00' AS ts, 2 AS visits, 'eu' AS region")
+    val unknown = intercept[FeatureStoreValidationException](write(v2, Map.empty))
+    assert(unknown.getMessage.contains("column 'region'"), unknown.getMessage)
+
+    val described = Json.mapper.readTree(FeatureGroups.addMissingFeatures(v2, group, connection))
+    assert(described.path("LastUpdateStatus").path("Status").asText() == "Successful")
+    assert(described.path("FeatureDefinitions").size() == 4)
+    write(v2, Map.empty)
+
+    // As a write option: the write adds its new columns (an array as a List, which needs InMemory: refused here by
+    // the service, naming the reason) and then writes.
+    val v3 = spark.sql("SELECT 'c' AS id, TIMESTAMP '2024-01-04 00:00:00' AS ts, 3 AS visits, 'us' AS region, " +
+      "CAST(9.5 AS DOUBLE) AS score")
+    write(v3, Map("addMissingFeatures" -> "true"))
+    assert(WriteSummaries.last(group).get.written == 1)
+    val listy = spark.sql("SELECT 'd' AS id, TIMESTAMP '2024-01-05 00:00:00' AS ts, array('x') AS tags")
+    val refused = intercept[FeatureStoreServiceException](write(listy, Map("addMissingFeatures" -> "true")))
+    assert(refused.getMessage.contains("InMemory"), refused.getMessage)
+
+    assert(store.getRecord(group, "a").contains(Map("id" -> "a", "ts" -> "2024-01-02T08:04:05.000Z", "visits" -> "1")))
+    assert(store.getRecord(group, "b").contains(Map("id" -> "b", "ts" -> "2024-01-03T05:00:00.000Z",
+      "visits" -> "2", "region" -> "eu")))
+    assert(store.getRecord(group, "c").contains(Map("id" -> "c", "ts" -> "2024-01-04T05:00:00.000Z",
+      "visits" -> "3", "region" -> "us", "score" -> "9.5")))
+  }
 }
