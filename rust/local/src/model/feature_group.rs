@@ -258,7 +258,6 @@ pub fn ttl_unit_seconds(unit: &str) -> Option<f64> {
     }
 }
 
-/// The model's constraints of CreateFeatureGroupRequest: required members, lengths, patterns, enums.
 /// The model's constraints of each feature definition of `member` (`featureDefinitions`, `featureAdditions`).
 fn check_definitions(c: &mut Constraints, member: &str, definitions: &[wire::FeatureDefinition]) {
     for (i, definition) in definitions.iter().enumerate() {
@@ -294,6 +293,7 @@ fn check_definitions(c: &mut Constraints, member: &str, definitions: &[wire::Fea
     }
 }
 
+/// The model's constraints of CreateFeatureGroupRequest: required members, lengths, patterns, enums.
 fn check_constraints(request: &CreateFeatureGroupRequest) -> Result<(), String> {
     let mut c = Constraints::new();
     if c.required("featureGroupName", request.feature_group_name.as_ref())
