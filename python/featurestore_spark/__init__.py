@@ -13,13 +13,19 @@ native library for linux x86_64) and a Pythonic way to write with them:
 For spark-submit: spark-submit --jars "$(python -m featurestore_spark --jar)" job.py
 """
 
+from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from ._ingest import FailedRecordsError, WriteSummary, check_options, ingest
 from ._jars import UnsupportedSparkError, jar_path, scala_version, with_connector
 from ._options import OptionError
+from .feature_groups import add_missing_features, create_feature_group, feature_definitions
 
-__version__ = _version("featurestore-spark")
+try:
+    __version__ = _version("featurestore-spark")
+except PackageNotFoundError:  # imported from the source tree (python/ on the path), not from the wheel
+    __version__ = "0+source"
+
 
 __all__ = [
     "FailedRecordsError",
@@ -27,7 +33,10 @@ __all__ = [
     "UnsupportedSparkError",
     "WriteSummary",
     "__version__",
+    "add_missing_features",
     "check_options",
+    "create_feature_group",
+    "feature_definitions",
     "ingest",
     "jar_path",
     "scala_version",

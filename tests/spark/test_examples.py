@@ -178,3 +178,33 @@ def test_the_main_job_ingests_with_spark_and_ends_with_the_summary(tmp_path):
     assert done.stdout.rstrip().endswith("3000 written, 0 failed, to feature group customers"), done.stdout
     assert "store stopped; offline store:" in done.stderr, done.stderr
     assert list((tmp_path / "work" / "main-job" / "data" / "s3").rglob("*.parquet")), "no offline store files"
+
+
+def test_create_feature_group_example_creates_the_group_from_its_dataframe_and_writes_it(example_store, jar,
+                                                                                           monkeypatch):
+    # The example imports featurestore_spark from python/ (until the package is installed).
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT / "python"),
+                                                                   os.environ.get("PYTHONPATH")])))
+    done = run(spark_submit(jar, str(EXAMPLES / "pyspark" / "create_feature_group.py"),
+                            "--feature-group", "products", "--rows", "300",
+                            "--offline-store-uri", "s3://examples/products",
+                            "--endpoint", example_store.endpoint), example_store)
+    assert ("create_feature_group: arn:aws:sagemaker:us-east-1:123456789012:feature-group/products is Created"
+            in done.stdout), done.stdout
+    assert "create_feature_group: 300 of 300 products written to products" in done.stdout, done.stdout
+    prefix = "create_feature_group: {"
+    definitions = [json.loads(l[len(prefix) - 1:]) for l in done.stdout.splitlines() if l.startswith(prefix)]
+    assert [d["FeatureName"] for d in definitions] == [
+        "product_id", "event_time", "stock", "price", "rating", "in_stock", "listed_on", "tags", "embedding"]
+    assert definitions[-1] == {"FeatureName": "embedding", "FeatureType": "Fractional", "CollectionType": "Vector",
+                               "CollectionConfig": {"VectorConfig": {"Dimension": 4}}}
+    sagemaker = example_store.client("sagemaker")
+    described = sagemaker.describe_feature_group(FeatureGroupName="products")
+    assert described["OnlineStoreConfig"]["StorageType"] == "InMemory"
+    assert "OfflineStoreConfig" in described
+    runtime = example_store.client("sagemaker-featurestore-runtime")
+    assert len(list_record_ids(runtime, "products")) == 300
+    assert get_records(runtime, "products", ["p-00007"])["p-00007"] == {
+        "product_id": "p-00007", "event_time": "2026-01-01T00:00:07.000Z", "stock": "7", "price": "7.99",
+        "rating": "0.875", "in_stock": "false", "listed_on": "2025-01-08", "tags": ["tag-1", "tag-2"],
+        "embedding": ["7.0", "0.5", "-1.0", "2.25"]}

@@ -16,6 +16,7 @@ pub mod control;
 mod credentials;
 pub mod encode;
 pub mod error;
+pub mod feature_groups;
 pub mod heap;
 pub mod io_runtime;
 pub mod ipc;

@@ -329,6 +329,15 @@ pub static IGNORE_UNKNOWN_COLUMNS: OptionDef = def(
     Default::Value("false"),
     "Columns that are not features are ignored instead of failing the job before it starts.",
 );
+pub static ADD_MISSING_FEATURES: OptionDef = def(
+    "addMissingFeatures",
+    Kind::Bool,
+    Default::Value("false"),
+    "Before a write starts, the DataFrame's columns that are not features of the group are added to it \
+     (UpdateFeatureGroup's `FeatureAdditions`, mapped as in README, Feature groups from a DataFrame; array \
+     columns become List features), waiting until the update is done; costs one DescribeFeatureGroup per write. \
+     Ignored with `operation=delete`.",
+);
 pub static DRY_RUN: OptionDef = def(
     "dryRun",
     Kind::Bool,
@@ -353,7 +362,7 @@ pub static MAX_FAILED_RECORDS: OptionDef = def(
 );
 
 /// Every option, in the order the README lists them.
-pub static ALL: [&OptionDef; 35] = [
+pub static ALL: [&OptionDef; 36] = [
     &FEATURE_GROUP_NAME,
     &OPERATION,
     &DELETION_MODE,
@@ -386,6 +395,7 @@ pub static ALL: [&OptionDef; 35] = [
     &BATCH_ROWS,
     &BATCH_BYTES,
     &IGNORE_UNKNOWN_COLUMNS,
+    &ADD_MISSING_FEATURES,
     &DRY_RUN,
     &FAILED_RECORDS_PATH,
     &MAX_FAILED_RECORDS,

@@ -26,6 +26,8 @@
 //! Rejected everywhere, with a hint: binary, time of day, durations, intervals, Decimal256, structs, maps,
 //! unions, nested lists, list views, run-end encoded arrays.
 
+pub mod definitions;
+
 use std::collections::HashMap;
 
 use arrow_schema::{DataType, Schema, TimeUnit};

@@ -11,10 +11,12 @@ use arrow_ipc::reader::StreamReader;
 use arrow_schema::Schema;
 use featurestore_core::config::WriterConfig;
 use featurestore_core::control::describe_feature_group;
+use featurestore_core::feature_groups::{CreateSpec, add_missing_features, create_feature_group};
 use featurestore_core::heap;
 use featurestore_core::metrics::METRIC_NAMES;
 use featurestore_core::model::FeatureGroup;
 use featurestore_core::readiness::check_write;
+use featurestore_core::schema::definitions::{Requested, definitions_json, feature_definitions};
 use featurestore_core::sink::Writer;
 use featurestore_core::sink::ceiling::set_write_ceiling;
 use jni::objects::{JByteArray, JByteBuffer, JClass, JLongArray, JObject, JObjectArray, JString};
@@ -76,6 +78,76 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_checkWrite<'local>(
         let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
         check_write(&config, &group, &schema)?;
         Ok(())
+    })
+}
+
+/// Driver: the feature definitions of a schema-only Arrow IPC stream's columns (`requested_json`: the event time
+/// column and collection types asked for), as the service's `FeatureDefinitions` JSON.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_featureDefinitions<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    schema_ipc: JByteBuffer<'local>,
+    length: jint,
+    requested_json: JString<'local>,
+) -> JObject<'local> {
+    call(&mut env, |env| {
+        let requested = Requested::from_json(&read_string(env, &requested_json)?)?;
+        let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
+        let definitions = feature_definitions(&schema, &requested)?;
+        Ok(JObject::from(
+            env.new_string(definitions_json(&definitions).to_string())?,
+        ))
+    })
+}
+
+/// Driver: creates a feature group from a schema-only Arrow IPC stream's columns (`spec_json`: a
+/// `CreateSpec`), with the writer config's client settings, and waits until it is `Created`; returns its
+/// DescribeFeatureGroup JSON.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_createFeatureGroup<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    writer_config_json: JString<'local>,
+    spec_json: JString<'local>,
+    schema_ipc: JByteBuffer<'local>,
+    length: jint,
+) -> JObject<'local> {
+    call(&mut env, |env| {
+        let config = WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
+        let spec = CreateSpec::from_json(&read_string(env, &spec_json)?)?;
+        let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
+        let describe_json = create_feature_group(&config.client, &spec, &schema)?;
+        Ok(JObject::from(env.new_string(describe_json)?))
+    })
+}
+
+/// Driver: adds a schema-only Arrow IPC stream's columns that are not features of the writer config's feature
+/// group (`requested_json`: the collection types asked for, as for `featureDefinitions`) and waits for the update, at most `timeout_seconds`;
+/// returns the group's DescribeFeatureGroup JSON.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_addMissingFeatures<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    writer_config_json: JString<'local>,
+    schema_ipc: JByteBuffer<'local>,
+    length: jint,
+    requested_json: JString<'local>,
+    timeout_seconds: jlong,
+) -> JObject<'local> {
+    call(&mut env, |env| {
+        let config = WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
+        let requested = Requested::from_json(&read_string(env, &requested_json)?)?;
+        let schema = read_ipc_schema(direct_bytes(env, &schema_ipc, length)?)?;
+        let timeout = std::time::Duration::from_secs(u64::try_from(timeout_seconds).unwrap_or(0));
+        let describe_json = add_missing_features(
+            &config.client,
+            &config.feature_group,
+            &schema,
+            &requested.collection_types,
+            timeout,
+        )?;
+        Ok(JObject::from(env.new_string(describe_json)?))
     })
 }
 

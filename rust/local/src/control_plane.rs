@@ -1,7 +1,8 @@
 //! The control plane (`sagemaker`, JSON 1.1): the feature group operations.
 //!
-//! Unlike the service, CreateFeatureGroup returns with the group already `Created` (no `Creating` phase) and
-//! DeleteFeatureGroup removes it at once (no `Deleting` phase).
+//! Unlike the service, CreateFeatureGroup returns with the group already `Created` (no `Creating` phase),
+//! UpdateFeatureGroup applies its `FeatureAdditions` before it answers (`LastUpdateStatus` `Successful`, never
+//! `InProgress`) and DeleteFeatureGroup removes it at once (no `Deleting` phase).
 
 pub mod wire;
 
@@ -16,8 +17,9 @@ use crate::model::operation::Operation;
 use crate::store::Group;
 use wire::{
     CreateFeatureGroupRequest, CreateFeatureGroupResponse, DescribeFeatureGroupRequest,
-    DescribeFeatureGroupResponse, FeatureGroupNameRequest, FeatureGroupSummary, ListFeatureGroupsRequest,
-    ListFeatureGroupsResponse, OfflineStoreStatus,
+    DescribeFeatureGroupResponse, FeatureGroupNameRequest, FeatureGroupSummary, LastUpdateStatus,
+    ListFeatureGroupsRequest, ListFeatureGroupsResponse, OfflineStoreStatus, UpdateFeatureGroupRequest,
+    UpdateFeatureGroupResponse,
 };
 
 /// The operation an `X-Amz-Target` header names, if it is one this store implements.
@@ -32,6 +34,7 @@ pub fn handle(app: &App, operation: Operation, body: &[u8]) -> Result<Vec<u8>, S
         Operation::DescribeFeatureGroup => describe(app, parse(body)?),
         Operation::ListFeatureGroups => list(app, parse(body)?),
         Operation::DeleteFeatureGroup => delete(app, parse(body)?),
+        Operation::UpdateFeatureGroup => update(app, parse(body)?),
         _ => Err(ServiceError::new(
             ErrorCode::UnknownOperationException,
             "Unknown operation",
@@ -166,13 +169,18 @@ fn description(group: &Group) -> DescribeFeatureGroupResponse {
         event_time_feature_name: definition.event_time_name().to_owned(),
         feature_definitions: request.feature_definitions.clone().unwrap_or_default(),
         creation_time: definition.creation_time,
-        last_modified_time: definition.creation_time,
+        last_modified_time: group.last_modified_time.unwrap_or(definition.creation_time),
         online_store_config,
         offline_store_config,
         throughput_config,
         role_arn: request.role_arn.clone(),
         feature_group_status: "Created",
         offline_store_status: offline_status(definition),
+        // Updates apply before UpdateFeatureGroup answers: never InProgress here.
+        last_update_status: group.last_modified_time.map(|_| LastUpdateStatus {
+            status: "Successful",
+            failure_reason: None,
+        }),
         description: request.description.clone(),
         next_token: String::new(),
         online_store_total_size_bytes: group.online.as_ref().map(|online| online.live_bytes()),
@@ -270,6 +278,30 @@ fn list(app: &App, request: ListFeatureGroupsRequest) -> Result<Vec<u8>, Service
         next_token: (end < groups.len()).then(|| end.to_string()),
     };
     to_json(&response)
+}
+
+/// UpdateFeatureGroup: `FeatureAdditions` only, by the service's rules ([`Store::add_features`]).
+///
+/// [`Store::add_features`]: crate::store::Store::add_features
+fn update(app: &App, request: UpdateFeatureGroupRequest) -> Result<Vec<u8>, ServiceError> {
+    let group = find(app, request.feature_group_name.as_deref(), "featureGroupName")?;
+    if request.online_store_config.is_some() || request.throughput_config.is_some() {
+        return Err(validation(
+            "featurestore-local implements UpdateFeatureGroup's FeatureAdditions only, not OnlineStoreConfig or \
+             ThroughputConfig",
+        ));
+    }
+    let updated = app
+        .store
+        .add_features(&group, request.feature_additions.as_deref())?;
+    ::log::info!(
+        "updated feature group {}: {} features",
+        updated.definition.name,
+        updated.definition.features.len()
+    );
+    to_json(&UpdateFeatureGroupResponse {
+        feature_group_arn: updated.definition.arn.clone(),
+    })
 }
 
 fn delete(app: &App, request: FeatureGroupNameRequest) -> Result<Vec<u8>, ServiceError> {

@@ -21,12 +21,16 @@ use catalog::{Catalog, CatalogEntry};
 use offline::OfflineTable;
 use online::OnlineTable;
 
-/// A feature group with its tables.
+/// A feature group with its tables. UpdateFeatureGroup replaces the whole `Group` with one of the new
+/// definition, which shares the online table (its records keep their features) and has an offline table of the
+/// new columns.
 #[derive(Debug)]
 pub struct Group {
     pub definition: FeatureGroup,
-    pub online: Option<OnlineTable>,
+    pub online: Option<Arc<OnlineTable>>,
     pub offline: Option<OfflineTable>,
+    /// When the last UpdateFeatureGroup applied, if one did.
+    pub last_modified_time: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -82,7 +86,8 @@ impl Store {
                         message,
                     },
                 )?;
-            let group = store.open_group(definition, now)?;
+            let mut group = store.open_group(definition, now)?;
+            group.last_modified_time = entry.last_modified_time;
             groups.insert(group.definition.name.to_ascii_lowercase(), Arc::new(group));
         }
         *store
@@ -109,7 +114,10 @@ impl Store {
 
     fn open_group(&self, definition: FeatureGroup, now: f64) -> Result<Group, Error> {
         let online = match definition.online {
-            Some(_) => Some(OnlineTable::open(&self.online_log_path(&definition), now)?),
+            Some(_) => Some(Arc::new(OnlineTable::open(
+                &self.online_log_path(&definition),
+                now,
+            )?)),
             None => None,
         };
         let offline = definition
@@ -120,6 +128,7 @@ impl Store {
             definition,
             online,
             offline,
+            last_modified_time: None,
         })
     }
 
@@ -192,6 +201,7 @@ impl Store {
         let entry = CatalogEntry {
             creation_time,
             request: definition.request.clone(),
+            last_modified_time: None,
         };
         let group = Arc::new(self.open_group(definition, now_seconds()).map_err(internal)?);
         self.catalog.save(&key, &entry).map_err(internal)?;
@@ -200,6 +210,70 @@ impl Store {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(key, Arc::clone(&group));
         Ok(group)
+    }
+
+    /// UpdateFeatureGroup's `FeatureAdditions`: checks them ([`FeatureGroup::with_additions`]), saves the new
+    /// definition and puts the group with it in place. Applied at once, so the update is `Successful` when the
+    /// call returns (the service goes through `InProgress`).
+    pub fn add_features(
+        &self,
+        group: &Group,
+        additions: Option<&[crate::control_plane::wire::FeatureDefinition]>,
+    ) -> Result<Arc<Group>, ServiceError> {
+        let key = group.definition.name.to_ascii_lowercase();
+        let _one_at_a_time = self
+            .changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The group as it is now: another update may have applied since the caller looked it up.
+        let current = self.read_groups().get(&key).cloned().ok_or_else(|| {
+            ServiceError::new(
+                ErrorCode::ResourceNotFound,
+                format!(
+                    "Resource Not Found: Amazon SageMaker can't find a FeatureGroup with name {}",
+                    group.definition.name
+                ),
+            )
+        })?;
+        let definition = current
+            .definition
+            .with_additions(additions, &self.placement())
+            .map_err(|message| ServiceError::new(ErrorCode::ValidationException, message))?;
+        let internal = |e: Error| ServiceError::new(ErrorCode::InternalFailure, e.to_string());
+        let modified = (now_seconds() * 1000.0).floor() / 1000.0;
+        self.catalog
+            .save(
+                &key,
+                &CatalogEntry {
+                    creation_time: definition.creation_time,
+                    request: definition.request.clone(),
+                    last_modified_time: Some(modified),
+                },
+            )
+            .map_err(internal)?;
+        // Rows buffered for the old columns are written first, so no file mixes the two schemas.
+        if let Some(offline) = &current.offline {
+            offline.flush(now_millis()).map_err(internal)?;
+        }
+        let offline = definition
+            .offline
+            .as_ref()
+            .map(|offline| OfflineTable::new(&definition, &offline.local_dir, self.compression));
+        let updated = Arc::new(Group {
+            definition,
+            online: current.online.clone(),
+            offline,
+            last_modified_time: Some(modified),
+        });
+        self.groups
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, Arc::clone(&updated));
+        // A write that looked the old group up before the swap may have buffered rows since the flush above.
+        if let Some(offline) = &current.offline {
+            offline.flush(now_millis()).map_err(internal)?;
+        }
+        Ok(updated)
     }
 
     /// Removes a group and its online store; its offline files stay, as on the service.

@@ -2,6 +2,7 @@
 //! whole crate, so few binaries build faster).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod definitions;
 mod event_time;
 mod failures;
 mod limits;

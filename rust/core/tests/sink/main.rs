@@ -6,6 +6,7 @@
 mod apis;
 mod at_limit;
 mod deletes;
+mod feature_groups;
 mod flow;
 mod invariant;
 mod panics;

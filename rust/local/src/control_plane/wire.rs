@@ -168,6 +168,33 @@ pub struct ListFeatureGroupsRequest {
     pub next_token: Option<String>,
 }
 
+/// UpdateFeatureGroup's request: this store takes `FeatureAdditions` (the other members, an online store's new
+/// TTL or throughput, are refused as not implemented).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateFeatureGroupRequest {
+    pub feature_group_name: Option<String>,
+    pub feature_additions: Option<Vec<FeatureDefinition>>,
+    pub online_store_config: Option<serde::de::IgnoredAny>,
+    pub throughput_config: Option<serde::de::IgnoredAny>,
+}
+
+/// UpdateFeatureGroup's answer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateFeatureGroupResponse {
+    pub feature_group_arn: String,
+}
+
+/// DescribeFeatureGroup's `LastUpdateStatus`: `Successful`, `Failed` (with `FailureReason`) or `InProgress`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LastUpdateStatus {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct OfflineStoreStatus {
@@ -194,6 +221,9 @@ pub struct DescribeFeatureGroupResponse {
     pub feature_group_status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offline_store_status: Option<OfflineStoreStatus>,
+    /// Present once an UpdateFeatureGroup applied, as on the service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_status: Option<LastUpdateStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Where the feature definitions go on when there are more than one page holds; empty on the last page.

@@ -10,6 +10,8 @@ use crate::model::names::{self, RESERVED_FEATURE_NAMES};
 
 pub const MAX_FEATURE_DEFINITIONS: usize = 2500;
 pub const MAX_VECTOR_DIMENSION: i64 = 8192;
+/// UpdateFeatureGroup's `FeatureAdditions`, at most.
+pub const MAX_FEATURE_ADDITIONS: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeatureType {
@@ -171,6 +173,56 @@ impl FeatureGroup {
         })
     }
 
+    /// The group with UpdateFeatureGroup's `FeatureAdditions` appended, checked by the service's rules: 1 to
+    /// [`MAX_FEATURE_ADDITIONS`] definitions, names new to the group and unique among themselves (ignoring
+    /// case, as on create), then every rule of a definition on create (reserved names, collections only with an
+    /// InMemory online store, vectors Fractional with a dimension, at most [`MAX_FEATURE_DEFINITIONS`] in all).
+    /// The error is the service's ValidationException message.
+    pub fn with_additions(
+        &self,
+        additions: Option<&[wire::FeatureDefinition]>,
+        placement: &Placement<'_>,
+    ) -> Result<FeatureGroup, String> {
+        let mut c = Constraints::new();
+        if c.required("featureAdditions", additions)
+            && let Some(additions) = additions
+        {
+            let shown = format!("[{} feature definitions]", additions.len());
+            c.count(
+                "featureAdditions",
+                &shown,
+                additions.len(),
+                1,
+                MAX_FEATURE_ADDITIONS,
+            );
+            check_definitions(&mut c, "featureAdditions", additions);
+        }
+        c.finish()?;
+        let additions = additions.unwrap_or_default();
+        for addition in additions {
+            let name = addition.feature_name.as_deref().unwrap_or_default();
+            if let Some(existing) = self.features.iter().find(|f| f.name.eq_ignore_ascii_case(name)) {
+                return Err(format!(
+                    "The feature '{name}' already exists in feature group '{}' (as '{}'; feature names are \
+                     compared ignoring case): FeatureAdditions can only add new features",
+                    self.name, existing.name
+                ));
+            }
+        }
+        let mut request = self.request.clone();
+        let mut definitions = request.feature_definitions.take().unwrap_or_default();
+        definitions.extend(additions.iter().cloned());
+        if definitions.len() > MAX_FEATURE_DEFINITIONS {
+            return Err(format!(
+                "The feature group '{}' would have {} features; the limit is {MAX_FEATURE_DEFINITIONS}",
+                self.name,
+                definitions.len()
+            ));
+        }
+        request.feature_definitions = Some(definitions);
+        FeatureGroup::from_request(request, self.creation_time, placement)
+    }
+
     pub fn feature_index(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
     }
@@ -203,6 +255,41 @@ pub fn ttl_unit_seconds(unit: &str) -> Option<f64> {
         "Days" => Some(86_400.0),
         "Weeks" => Some(604_800.0),
         _ => None,
+    }
+}
+
+/// The model's constraints of each feature definition of `member` (`featureDefinitions`, `featureAdditions`).
+fn check_definitions(c: &mut Constraints, member: &str, definitions: &[wire::FeatureDefinition]) {
+    for (i, definition) in definitions.iter().enumerate() {
+        let path = format!("{member}.{}.member", i + 1);
+        let name_path = format!("{path}.featureName");
+        if c.required(&name_path, definition.feature_name.as_ref())
+            && let Some(name) = &definition.feature_name
+            && c.length(&name_path, name, 1, names::MAX_NAME_LEN)
+        {
+            c.pattern(&name_path, name, names::is_valid_name(name), names::NAME_PATTERN);
+        }
+        let type_path = format!("{path}.featureType");
+        if c.required(&type_path, definition.feature_type.as_ref())
+            && let Some(feature_type) = &definition.feature_type
+        {
+            c.one_of(&type_path, feature_type, &FeatureType::NAMES);
+        }
+        if let Some(collection) = &definition.collection_type {
+            c.one_of(&format!("{path}.collectionType"), collection, &COLLECTION_TYPES);
+        }
+        if let Some(dimension) = definition
+            .collection_config
+            .as_ref()
+            .and_then(|config| config.vector_config.as_ref())
+        {
+            let dimension_path = format!("{path}.collectionConfig.vectorConfig.dimension");
+            if c.required(&dimension_path, dimension.dimension.as_ref())
+                && let Some(value) = dimension.dimension
+            {
+                c.range(&dimension_path, value, 1, MAX_VECTOR_DIMENSION);
+            }
+        }
     }
 }
 
@@ -245,37 +332,7 @@ fn check_constraints(request: &CreateFeatureGroupRequest) -> Result<(), String> 
             1,
             MAX_FEATURE_DEFINITIONS,
         );
-        for (i, definition) in definitions.iter().enumerate() {
-            let path = format!("featureDefinitions.{}.member", i + 1);
-            let name_path = format!("{path}.featureName");
-            if c.required(&name_path, definition.feature_name.as_ref())
-                && let Some(name) = &definition.feature_name
-                && c.length(&name_path, name, 1, names::MAX_NAME_LEN)
-            {
-                c.pattern(&name_path, name, names::is_valid_name(name), names::NAME_PATTERN);
-            }
-            let type_path = format!("{path}.featureType");
-            if c.required(&type_path, definition.feature_type.as_ref())
-                && let Some(feature_type) = &definition.feature_type
-            {
-                c.one_of(&type_path, feature_type, &FeatureType::NAMES);
-            }
-            if let Some(collection) = &definition.collection_type {
-                c.one_of(&format!("{path}.collectionType"), collection, &COLLECTION_TYPES);
-            }
-            if let Some(dimension) = definition
-                .collection_config
-                .as_ref()
-                .and_then(|config| config.vector_config.as_ref())
-            {
-                let dimension_path = format!("{path}.collectionConfig.vectorConfig.dimension");
-                if c.required(&dimension_path, dimension.dimension.as_ref())
-                    && let Some(value) = dimension.dimension
-                {
-                    c.range(&dimension_path, value, 1, MAX_VECTOR_DIMENSION);
-                }
-            }
-        }
+        check_definitions(&mut c, "featureDefinitions", definitions);
     }
     if let Some(online) = &request.online_store_config {
         if let Some(storage_type) = &online.storage_type {

@@ -7,6 +7,7 @@ pub enum Operation {
     DescribeFeatureGroup,
     ListFeatureGroups,
     DeleteFeatureGroup,
+    UpdateFeatureGroup,
     PutRecord,
     BatchWriteRecord,
     GetRecord,
@@ -16,11 +17,12 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 10] = [
+    pub const ALL: [Operation; 11] = [
         Operation::CreateFeatureGroup,
         Operation::DescribeFeatureGroup,
         Operation::ListFeatureGroups,
         Operation::DeleteFeatureGroup,
+        Operation::UpdateFeatureGroup,
         Operation::PutRecord,
         Operation::BatchWriteRecord,
         Operation::GetRecord,
@@ -35,6 +37,7 @@ impl Operation {
             Operation::DescribeFeatureGroup => "DescribeFeatureGroup",
             Operation::ListFeatureGroups => "ListFeatureGroups",
             Operation::DeleteFeatureGroup => "DeleteFeatureGroup",
+            Operation::UpdateFeatureGroup => "UpdateFeatureGroup",
             Operation::PutRecord => "PutRecord",
             Operation::BatchWriteRecord => "BatchWriteRecord",
             Operation::GetRecord => "GetRecord",
@@ -61,6 +64,7 @@ impl Operation {
                 | Operation::DescribeFeatureGroup
                 | Operation::ListFeatureGroups
                 | Operation::DeleteFeatureGroup
+                | Operation::UpdateFeatureGroup
         )
     }
 }

@@ -28,7 +28,7 @@ fn no_online_store(group: &FeatureGroup) -> String {
 fn online_table(group: &Group) -> Result<&OnlineTable, String> {
     group
         .online
-        .as_ref()
+        .as_deref()
         .ok_or_else(|| no_online_store(&group.definition))
 }
 

@@ -1,5 +1,5 @@
 //! Feature group definitions on disk: one JSON file per group under `<data-dir>/catalog/`, holding the
-//! CreateFeatureGroup request and the creation time, written atomically (temporary file, fsync, rename).
+//! CreateFeatureGroup request (with the features UpdateFeatureGroup added) and the creation and update times, written atomically (temporary file, fsync, rename).
 
 use std::fs::File;
 use std::io::Write;
@@ -14,7 +14,11 @@ use crate::error::Error;
 #[serde(rename_all = "PascalCase")]
 pub struct CatalogEntry {
     pub creation_time: f64,
+    /// The request with every UpdateFeatureGroup's `FeatureAdditions` appended to its definitions.
     pub request: CreateFeatureGroupRequest,
+    /// When the last UpdateFeatureGroup applied (none yet: absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_time: Option<f64>,
 }
 
 #[derive(Debug)]

@@ -41,6 +41,37 @@ public final class Native {
     }
   }
 
+  /** The feature definitions of a schema's columns, as the service's {@code FeatureDefinitions} JSON. */
+  public static String featureDefinitions(ByteBuffer schemaIpc, int length, String requestedJson) {
+    NativeLibrary.load();
+    try {
+      return NativeBridge.featureDefinitions(schemaIpc, length, requestedJson);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
+  /** Creates a feature group from a schema's columns and waits until it is Created; its DescribeFeatureGroup JSON. */
+  public static String createFeatureGroup(String writerConfigJson, String specJson, ByteBuffer schemaIpc, int length) {
+    NativeLibrary.load();
+    try {
+      return NativeBridge.createFeatureGroup(writerConfigJson, specJson, schemaIpc, length);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
+  /** Adds the schema's columns the writer config's group lacks as features; its DescribeFeatureGroup JSON. */
+  public static String addMissingFeatures(String writerConfigJson, ByteBuffer schemaIpc, int length,
+      String requestedJson, long timeoutSeconds) {
+    NativeLibrary.load();
+    try {
+      return NativeBridge.addMissingFeatures(writerConfigJson, schemaIpc, length, requestedJson, timeoutSeconds);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
   /** Opens a writer; the caller owns the returned {@link NativeWriter} and must close it. */
   public static NativeWriter openWriter(String writerConfigJson, String describeJson) {
     NativeLibrary.load();

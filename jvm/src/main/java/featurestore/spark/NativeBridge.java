@@ -33,6 +33,27 @@ final class NativeBridge {
    */
   static native void checkWrite(String writerConfigJson, String describeJson, ByteBuffer schemaIpc, int length);
 
+  /**
+   * The feature definitions of a schema-only Arrow IPC stream's columns ({@code requestedJson}: the event time
+   * column and collection types asked for), as the service's {@code FeatureDefinitions} JSON.
+   */
+  static native String featureDefinitions(ByteBuffer schemaIpc, int length, String requestedJson);
+
+  /**
+   * CreateFeatureGroup from a schema-only Arrow IPC stream's columns ({@code specJson}, see
+   * {@code featurestore_core::feature_groups::CreateSpec}) with the writer config's client settings, then waits
+   * until the group is Created; its DescribeFeatureGroup JSON.
+   */
+  static native String createFeatureGroup(String writerConfigJson, String specJson, ByteBuffer schemaIpc, int length);
+
+  /**
+   * UpdateFeatureGroup with the schema's columns that are not features of the writer config's group
+   * ({@code requestedJson}: the collection types asked for), waiting at most {@code timeoutSeconds}; the group's
+   * DescribeFeatureGroup JSON.
+   */
+  static native String addMissingFeatures(String writerConfigJson, ByteBuffer schemaIpc, int length,
+      String requestedJson, long timeoutSeconds);
+
   /** Opens a writer; the returned handle is owned by one {@link NativeWriter}. */
   static native long openWriter(String writerConfigJson, String describeJson);
 

@@ -1,11 +1,11 @@
 package featurestore.spark
 
-import org.apache.arrow.vector.VectorSchemaRoot
+import scala.concurrent.duration._
+
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.connector.metric.CustomMetric
 import org.apache.spark.sql.connector.write.{BatchWrite, DataWriterFactory, PhysicalWriteInfo, Write, WriterCommitMessage}
 import org.apache.spark.sql.connector.write.streaming.{StreamingDataWriterFactory, StreamingWrite}
-import org.apache.spark.sql.featurestore.ArrowShim
 import org.apache.spark.sql.types.StructType
 import org.slf4j.LoggerFactory
 
@@ -25,6 +25,9 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
   private val timeZoneId = session.sessionState.conf.sessionLocalTimeZone
   private val describeJson = {
     val config = options.writerConfigJson(None)
+    // The group first gets the columns it lacks; the answer after the update is the one kept.
+    if (options.addMissingFeatures && !options.delete)
+      DescribeCache.refresh(config)(FeatureGroups.addMissingColumns(schema, config, Map.empty[String, String], 10.minutes))
     val kept = DescribeCache.get(config)(Native.describeFeatureGroup(config))
     try {
       checkWrite(config, kept.describeJson)
@@ -52,22 +55,10 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
     }
 
   /** The group can take this write now (status, stores) and the DataFrame's columns are its input. */
-  private def checkWrite(writerConfigJson: String, describeJson: String): Unit = {
-    val allocator = ArrowShim.rootAllocator.newChildAllocator("featurestore-schema-check", 0, Long.MaxValue)
-    try {
-      val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(input(describeJson)._1, timeZoneId), allocator)
-      try {
-        val ipc = new IpcBuffer(64 << 10)
-        ipc.writeSchemaOnly(root)
-        Native.checkWrite(writerConfigJson, describeJson, ipc.bytes, ipc.length)
-      } finally root.close()
-    } catch {
-      // Spark's own mapping refuses some types outright (e.g. intervals): name the column like the engine would.
-      case e: UnsupportedOperationException =>
-        throw new FeatureStoreValidationException(
-          s"the input does not match the feature group: a column has a type the connector cannot send (${e.getMessage})", e)
-    } finally allocator.close()
-  }
+  private def checkWrite(writerConfigJson: String, describeJson: String): Unit =
+    SchemaIpc.withSchema(input(describeJson)._1, timeZoneId) { (bytes, length) =>
+      Native.checkWrite(writerConfigJson, describeJson, bytes, length)
+    }
 
   override def description(): String = s"featurestore[${options.featureGroupName}]"
 
