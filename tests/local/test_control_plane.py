@@ -246,6 +246,20 @@ def test_the_feature_group_quota_is_resource_limit_exceeded(tmp_path):
         assert local.stop() == 0
 
 
+def test_the_group_statuses_fault_reports_a_group_being_created_deleted_or_failed(store, name):
+    create_group(store, name)
+    store.set_faults(group_statuses={name.upper(): {"status": "CreateFailed", "failure_reason": "No S3 access"}})
+    described = store.sagemaker.describe_feature_group(FeatureGroupName=name)
+    assert (described["FeatureGroupStatus"], described["FailureReason"]) == ("CreateFailed", "No S3 access")
+    listed = store.sagemaker.list_feature_groups(NameContains=name, FeatureGroupStatusEquals="CreateFailed")
+    assert [s["FeatureGroupStatus"] for s in listed["FeatureGroupSummaries"]] == ["CreateFailed"]
+    assert not store.sagemaker.list_feature_groups(NameContains=name, FeatureGroupStatusEquals="Created")[
+        "FeatureGroupSummaries"]
+    store.set_faults()
+    described = store.sagemaker.describe_feature_group(FeatureGroupName=name)
+    assert described["FeatureGroupStatus"] == "Created" and "FailureReason" not in described
+
+
 def test_describe_pages_long_feature_lists_with_next_token(tmp_path):
     # The service pages FeatureDefinitions (2,500 per answer); a smaller page makes clients' paging testable.
     local = LocalStore.start(tmp_path / "data", "--describe-page-size", "3")

@@ -42,6 +42,7 @@ def test_faults_are_read_and_replaced_through_the_admin_api(store):
         "denied_operations": [],
         "operations": [],
         "discard_writes": False,
+        "group_statuses": {},
     }
     status, set_ = store.admin("PUT", "faults", {"latency_ms": 5, "denied_operations": ["GetRecord"]})
     assert status == 200 and set_["latency_ms"] == 5
@@ -58,6 +59,8 @@ def test_faults_are_read_and_replaced_through_the_admin_api(store):
         ({"max_records_per_second_by_group": {"a": 1, "A": 2}}, "named twice"),
         ({"max_records_per_second_by_group": {"customers": "fast"}}, "invalid faults"),
         ({"max_records_per_second_by_group": [2000]}, "invalid faults"),
+        ({"group_statuses": {"customers": {"status": "Created"}}}, "group_statuses: the status of 'customers' must"),
+        ({"group_statuses": {"-x": {"status": "Creating"}}}, "group_statuses: '-x' is not a feature group name"),
     ]:
         status, body = store.admin("PUT", "faults", invalid)
         assert status == 400 and problem in body["message"], body

@@ -73,6 +73,8 @@ class Case:
     mentions: tuple[str, ...] = ()
     # For "written": row 1's values as the store must hold them, where they differ from what was given.
     stored: dict = field(default_factory=dict)
+    # The status featurestore-local reports for the case's group (its group_statuses fault), if not Created.
+    group_status: dict | None = None
     sees: str = ""
 
     def shown(self) -> str:
@@ -190,6 +192,19 @@ CASES = [
     Case("no-such-group", "a feature group that does not exist", "driver", "ResourceNotFound",
          options={"featureGroupName": "catalogue-no-such-group"}, mentions=("catalogue-no-such-group",),
          sees="job fails on the driver, before any task: the service's `ResourceNotFound`, naming the group"),
+    Case("group-creating", "a feature group still being created", "driver", "cannot take this write",
+         group="catalogue-creating", group_status={"status": "Creating"},
+         mentions=("FeatureGroupStatus Creating", "write once it is Created"),
+         sees="job fails on the driver, before any task: the group is still being created (`Creating`)"),
+    Case("group-create-failed", "a feature group whose creation failed", "driver", "cannot take this write",
+         group="catalogue-create-failed",
+         group_status={"status": "CreateFailed", "failure_reason": "Access denied to s3://catalogue/offline"},
+         mentions=("CreateFailed: Access denied to s3://catalogue/offline",),
+         sees="job fails on the driver, before any task: the creation failed (`CreateFailed`), with the service's "
+              "`FailureReason`"),
+    Case("group-deleting", "a feature group being deleted", "driver", "cannot take this write",
+         group="catalogue-deleting", group_status={"status": "Deleting"}, mentions=("FeatureGroupStatus Deleting",),
+         sees="job fails on the driver, before any task: the group is being deleted (`Deleting`)"),
     Case("no-online-store", "writing the online store of a group that has none", "driver",
          "cannot take this write", group=OFFLINE_ONLY_GROUP, options={"targetStores": "OnlineStore"},
          mentions=("has no online store",),
@@ -233,9 +248,14 @@ def resolve(options: dict, store) -> dict:
     return {k: places.get(v, v) for k, v in options.items()}
 
 
+STATUS_GROUPS = [c.group for c in CASES if c.group_status]
+
+
 @pytest.fixture(scope="module")
 def groups(store):
-    store.create_feature_group(GROUP, "rid", "ts", DEFINITIONS, "InMemory")
+    # A group of its own for each status case: no earlier write has its answer kept by the driver.
+    for group in [GROUP, *STATUS_GROUPS]:
+        store.create_feature_group(group, "rid", "ts", DEFINITIONS, "InMemory")
     sagemaker = store.client("sagemaker")
     sagemaker.create_feature_group(
         FeatureGroupName=OFFLINE_ONLY_GROUP, RecordIdentifierFeatureName="rid", EventTimeFeatureName="ts",
@@ -266,6 +286,8 @@ def test_bad_input(case, spark, store, runtime, write_options, groups, tmp_path)
     df = frame(spark, case)
     job_group = f"catalogue-{case.id}"
     spark.sparkContext.setJobGroup(job_group, case.input)
+    if case.group_status:
+        store.set_faults(group_statuses={case.group: case.group_status})
     try:
         if case.where == "driver":
             with pytest.raises(Exception) as raised:
@@ -274,6 +296,8 @@ def test_bad_input(case, spark, store, runtime, write_options, groups, tmp_path)
             df.write.format("featurestore").options(**options).mode("append").save()
     finally:
         spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        if case.group_status:
+            store.set_faults()
     started = list(spark.sparkContext.statusTracker().getJobIdsForGroup(job_group))
 
     if case.where == "driver":

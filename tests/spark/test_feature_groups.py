@@ -78,6 +78,21 @@ def test_a_group_created_from_a_dataframe_takes_it_and_reads_back_exactly(spark,
     assert stored["r2"] == {"id": "r2", "ts": "2024-01-03T08:00:00.000Z"}
 
 
+def test_a_creation_that_fails_raises_the_services_failure_reason(spark, store, write_options):
+    # The store reports the group CreateFailed, as the service does when, say, its role cannot reach the S3 URI.
+    reason = "The IAM role cannot write to s3://py-failed/offline"
+    store.set_faults(group_statuses={"py-create-failed": {"status": "CreateFailed", "failure_reason": reason}})
+    try:
+        with pytest.raises(Exception) as raised:
+            create_feature_group("py-create-failed", spark.sql(EVERY_TYPE), record_identifier="id", event_time="ts",
+                                 storage_type="InMemory", collection_types=COLLECTIONS, timeout_seconds=30,
+                                 options=connection(write_options))
+    finally:
+        store.set_faults()
+    message = str(raised.value)
+    assert "FeatureStoreServiceException" in message and "CreateFailed" in message and reason in message, message
+
+
 def test_every_column_without_a_feature_type_is_named_in_one_error(spark, store, write_options):
     from py4j.protocol import Py4JJavaError
 

@@ -120,7 +120,24 @@ pub struct Faults {
     /// Writes are validated and answered as written, but nothing is stored: for benchmarks of a client at
     /// volumes the store's disk and index could not hold (GetRecord then finds none of them).
     pub discard_writes: bool,
+    /// Feature groups reported in another status than `Created` by DescribeFeatureGroup and ListFeatureGroups,
+    /// by name (regardless of case), as the service reports a group being created, deleted, or that failed to
+    /// be: e.g. `{"customers": {"status": "CreateFailed", "failure_reason": "..."}}`. Nothing else changes.
+    pub group_statuses: BTreeMap<String, GroupStatus>,
 }
+
+/// A feature group status the service can report (`FeatureGroupStatus`) other than `Created`, and its
+/// `FailureReason`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupStatus {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}
+
+/// The statuses `group_statuses` may set.
+pub const FAULT_STATUSES: [&str; 4] = ["Creating", "CreateFailed", "Deleting", "DeleteFailed"];
 
 impl Faults {
     /// Checks ranges and operation names; the admin API and the command line reject invalid faults.
@@ -163,6 +180,18 @@ impl Faults {
             if !capped.insert(group.to_ascii_lowercase()) {
                 return Err(format!(
                     "max_records_per_second_by_group: '{group}' is named twice (names match regardless of case)"
+                ));
+            }
+        }
+        for (group, status) in &self.group_statuses {
+            if !is_valid_name(group) {
+                return Err(format!("group_statuses: '{group}' is not a feature group name"));
+            }
+            if !FAULT_STATUSES.contains(&status.status.as_str()) {
+                return Err(format!(
+                    "group_statuses: the status of '{group}' must be one of {}, got '{}'",
+                    FAULT_STATUSES.join(", "),
+                    status.status
                 ));
             }
         }

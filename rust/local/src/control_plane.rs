@@ -101,6 +101,9 @@ fn describe(app: &App, request: DescribeFeatureGroupRequest) -> Result<Vec<u8>, 
     let group = find(app, request.feature_group_name.as_deref(), "featureGroupName")?;
     let start = page_start(request.next_token.as_deref())?;
     let mut answer = description(&group);
+    let (status, failure_reason) = status_of(app, &group.definition.name);
+    answer.feature_group_status = status;
+    answer.failure_reason = failure_reason;
     // Pages of the feature definitions, as the service pages them; every other member is on every page.
     let end = (start + app.describe_page_size).min(answer.feature_definitions.len());
     answer.next_token = if end < answer.feature_definitions.len() {
@@ -114,6 +117,20 @@ fn describe(app: &App, request: DescribeFeatureGroupRequest) -> Result<Vec<u8>, 
         .map(<[_]>::to_vec)
         .unwrap_or_default();
     to_json(&answer)
+}
+
+/// A group's `FeatureGroupStatus` and `FailureReason`: `Created`, unless the `group_statuses` fault says
+/// otherwise (this store creates and deletes groups at once).
+fn status_of(app: &App, name: &str) -> (String, Option<String>) {
+    let faults = app.faults.faults();
+    match faults
+        .group_statuses
+        .iter()
+        .find(|(group, _)| group.eq_ignore_ascii_case(name))
+    {
+        Some((_, status)) => (status.status.clone(), status.failure_reason.clone()),
+        None => ("Created".to_owned(), None),
+    }
 }
 
 /// Where a page starts: this store's tokens are the offset of the page's first item.
@@ -174,7 +191,8 @@ fn description(group: &Group) -> DescribeFeatureGroupResponse {
         offline_store_config,
         throughput_config,
         role_arn: request.role_arn.clone(),
-        feature_group_status: "Created",
+        feature_group_status: "Created".to_owned(),
+        failure_reason: None,
         offline_store_status: offline_status(definition),
         // Updates apply before UpdateFeatureGroup answers: never InProgress here.
         last_update_status: group.last_modified_time.map(|_| LastUpdateStatus {
@@ -225,7 +243,7 @@ fn list(app: &App, request: ListFeatureGroupsRequest) -> Result<Vec<u8>, Service
             && request
                 .feature_group_status_equals
                 .as_deref()
-                .is_none_or(|status| status == "Created")
+                .is_none_or(|status| status == status_of(app, &definition.name).0)
             && request
                 .offline_store_status_equals
                 .as_deref()
@@ -271,7 +289,7 @@ fn list(app: &App, request: ListFeatureGroupsRequest) -> Result<Vec<u8>, Service
                 feature_group_name: group.definition.name.clone(),
                 feature_group_arn: group.definition.arn.clone(),
                 creation_time: group.definition.creation_time,
-                feature_group_status: "Created",
+                feature_group_status: status_of(app, &group.definition.name).0,
                 offline_store_status: offline_status(&group.definition),
             })
             .collect(),

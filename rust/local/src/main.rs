@@ -146,6 +146,8 @@ impl Args {
             denied_operations: self.denied_operations,
             operations: self.fault_operations,
             discard_writes: self.discard_writes,
+            // Statuses are set per group through the admin API, for groups a test has created.
+            group_statuses: BTreeMap::new(),
         };
         let config = ServerConfig {
             host: self.host,

@@ -218,7 +218,9 @@ pub struct DescribeFeatureGroupResponse {
     pub throughput_config: ThroughputConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
-    pub feature_group_status: &'static str,
+    pub feature_group_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offline_store_status: Option<OfflineStoreStatus>,
     /// Present once an UpdateFeatureGroup applied, as on the service.
@@ -238,7 +240,7 @@ pub struct FeatureGroupSummary {
     pub feature_group_name: String,
     pub feature_group_arn: String,
     pub creation_time: f64,
-    pub feature_group_status: &'static str,
+    pub feature_group_status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offline_store_status: Option<OfflineStoreStatus>,
 }
