@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localstore import CHECK_SIGNATURES, ROOT, LocalStore, aws_env
-
-# scripts/lib.sh chooses the JDK; run these tests through scripts/test/40-spark-e2e.sh (or set JAVA_HOME).
-JAVA_HOME = os.environ.get("JAVA_HOME", "")
+from localstore import CHECK_SIGNATURES, JAVA_HOME, ROOT, LocalStore, spark_env
 JAR_2_12 = ROOT / "jvm" / "target" / "scala-2.12" / "featurestore-spark_2.12-0.1.0.jar"
 JAR_2_13 = ROOT / "jvm" / "target" / "scala-2.13" / "featurestore-spark_2.13-0.1.0.jar"
 SESSION_TIME_ZONE = "America/Los_Angeles"
@@ -21,18 +18,6 @@ SESSION_TIME_ZONE = "America/Los_Angeles"
 def pytest_configure(config: pytest.Config) -> None:
     if not JAVA_HOME:
         raise pytest.UsageError("JAVA_HOME is not set: run scripts/test/40-spark-e2e.sh, or set it to a JDK 17")
-
-
-def spark_env(endpoint: str) -> dict[str, str]:
-    """What a Spark process (driver, master, worker, executor) needs in its environment for these tests."""
-    return {
-        **aws_env(endpoint),
-        "JAVA_HOME": JAVA_HOME,
-        "SPARK_LOCAL_IP": "127.0.0.1",
-        "SPARK_LOCAL_HOSTNAME": "localhost",
-        "PYSPARK_PYTHON": sys.executable,
-        "PYSPARK_DRIVER_PYTHON": sys.executable,
-    }
 
 
 def connector_options(endpoint: str) -> dict[str, str]:

@@ -46,6 +46,22 @@ def aws_env(endpoint: str) -> dict[str, str]:
     return env
 
 
+# scripts/lib.sh chooses the JDK; run the tests through their stage script (or set JAVA_HOME).
+JAVA_HOME = os.environ.get("JAVA_HOME", "")
+
+
+def spark_env(endpoint: str) -> dict[str, str]:
+    """What a Spark process (driver, master, worker, executor) needs in its environment for these tests."""
+    return {
+        **aws_env(endpoint),
+        "JAVA_HOME": JAVA_HOME,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOCAL_HOSTNAME": "localhost",
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+    }
+
+
 class LocalStore(fslocal.LocalStore):
     def client(self, service: str, config: Config = READ_BACK):
         """A boto3 client for `service` ("sagemaker" or "sagemaker-featurestore-runtime") on this store."""

@@ -11,9 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "spark"))
 
-from localstore import CHECK_SIGNATURES, ROOT, LocalStore, aws_env  # noqa: E402
-
-JAVA_HOME = os.environ.get("JAVA_HOME", "")
+from localstore import CHECK_SIGNATURES, JAVA_HOME, ROOT, LocalStore, spark_env  # noqa: E402
 # The feature group every write here goes to: the local store's standard features.
 FEATURES = [
     {"FeatureName": "id", "FeatureType": "String"},
@@ -27,17 +25,6 @@ FEATURES = [
 def pytest_configure(config: pytest.Config) -> None:
     if not JAVA_HOME:
         raise pytest.UsageError("JAVA_HOME is not set: run scripts/test/55-wheel.sh, or set it to a JDK 17")
-
-
-def spark_env(endpoint: str) -> dict[str, str]:
-    return {
-        **aws_env(endpoint),
-        "JAVA_HOME": JAVA_HOME,
-        "SPARK_LOCAL_IP": "127.0.0.1",
-        "SPARK_LOCAL_HOSTNAME": "localhost",
-        "PYSPARK_PYTHON": sys.executable,
-        "PYSPARK_DRIVER_PYTHON": sys.executable,
-    }
 
 
 def endpoint_options(endpoint: str) -> dict[str, str]:
