@@ -3,23 +3,30 @@ only the keys that source hands out (so a write that succeeds was signed with th
 shared config and credentials files, the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI
 with its authorization token, as ECS and EKS Pod Identity serve it) and instance metadata (IMDSv2, at
 AWS_EC2_METADATA_SERVICE_ENDPOINT), the two served by small HTTP servers here; and short-lived credentials
-refreshed during a write, before they lapse."""
+refreshed during a write, before they lapse. Then STS, from moto's server on 127.0.0.1: the assumeRoleArn
+option, web identity (as EKS's IRSA sets it up) and a profile with role_arn and source_profile; there the keys
+are STS's own, so the store records which keys signed each request and they must be the ones moto issued for
+the role."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from cluster import spark_home
 from conftest import spark_env
-from localstore import CHECK_SIGNATURES, ROOT, LocalStore
+from localstore import CHECK_SIGNATURES, ROOT, LocalStore, aws_env
 from readback import summary_lines
 
 # Keys each source hands out; the store accepts these (and the tests' own, for its set-up) and nothing else.
@@ -40,11 +47,7 @@ def store(tmp_path):
     keys = [f"{PROFILE_KEY[0]}:{PROFILE_KEY[1]}", *(":".join(k) for k in CONTAINER_KEYS), ":".join(IMDS_KEY)]
     local = LocalStore.start(tmp_path / "store", *CHECK_SIGNATURES,
                              *(arg for key in keys for arg in ("--credentials", key)))
-    local.create_feature_group("creds", "id", "ts", [
-        {"FeatureName": "id", "FeatureType": "String"},
-        {"FeatureName": "ts", "FeatureType": "String"},
-        {"FeatureName": "score", "FeatureType": "Fractional"},
-    ])
+    local.create_feature_group("creds", "id", "ts", GROUP_FEATURES)
     try:
         yield local
     finally:
@@ -112,6 +115,14 @@ class CredentialsServer:
         self.httpd.server_close()
 
 
+GROUP_FEATURES = [
+    {"FeatureName": "id", "FeatureType": "String"},
+    {"FeatureName": "ts", "FeatureType": "String"},
+    {"FeatureName": "score", "FeatureType": "Fractional"},
+]
+ROLE_ARN = "arn:aws:iam::123456789012:role/featurestore-ingest"
+
+
 def run_job(store: LocalStore, jar, env_changes: dict[str, str | None], rows: int, *options: str):
     """Runs credentials_job.py with the tests' environment minus its keys, plus `env_changes` (None: unset)."""
     env = {**os.environ, **spark_env(store.endpoint), "SPARK_HOME": str(spark_home())}
@@ -175,3 +186,80 @@ def test_short_lived_credentials_are_refreshed_during_a_write_before_they_lapse(
     # is a refresh of credentials about to lapse.
     first = min(server.fetched_at)
     assert any(at - first >= 3 for at in server.fetched_at), [round(at - first, 1) for at in server.fetched_at]
+
+
+@pytest.fixture(scope="module")
+def sts(tmp_path_factory):
+    """moto's server (moto[server] from PyPI), speaking STS on a free port of 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError(f"moto_server did not start: {log.name}")
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+
+
+@pytest.fixture
+def open_store(tmp_path):
+    """A store that checks no signature (STS's keys are not known before the job) but records the keys used."""
+    local = LocalStore.start(tmp_path / "open-store")
+    local.create_feature_group("creds", "id", "ts", GROUP_FEATURES)
+    local.admin("POST", "stats/reset")  # the set-up's own requests: only the job's count
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+def issued_by_sts(sts: str, role_arn: str) -> dict[str, str]:
+    """Access key id -> session name of the credentials moto's STS issued for `role_arn`."""
+    with urllib.request.urlopen(f"{sts}/moto-api/data.json", timeout=10) as response:
+        roles = json.load(response)["sts"]["AssumedRole"]
+    return {role["access_key_id"]: role["session_name"] for role in roles if role["role_arn"] == role_arn}
+
+
+def assert_signed_by_sts(store: LocalStore, sts: str, session: str) -> None:
+    used = set(store.stats()["requests_by_access_key"])
+    issued = issued_by_sts(sts, ROLE_ARN)
+    assert used and used <= set(issued), (used, issued)
+    assert {issued[key] for key in used} == {session}
+
+
+def test_assume_role_through_sts(open_store, sts, jar):
+    run_job(open_store, jar, {**aws_env(open_store.endpoint), "AWS_ENDPOINT_URL_STS": sts}, 200,
+            f"assumeRoleArn={ROLE_ARN}", "assumeRoleSessionName=ingest-job")
+    assert_signed_by_sts(open_store, sts, "ingest-job")
+
+
+def test_web_identity_through_sts(open_store, sts, jar, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6aW5nZXN0In0.c2lnbmF0dXJl")
+    run_job(open_store, jar, {"AWS_ENDPOINT_URL_STS": sts, "AWS_WEB_IDENTITY_TOKEN_FILE": str(token),
+                              "AWS_ROLE_ARN": ROLE_ARN, "AWS_ROLE_SESSION_NAME": "irsa-session"}, 200)
+    assert_signed_by_sts(open_store, sts, "irsa-session")
+
+
+def test_a_profile_with_role_arn_and_source_profile(open_store, sts, jar, tmp_path):
+    config, credentials = tmp_path / "config", tmp_path / "credentials"
+    config.write_text(f"[profile ingest]\nrole_arn = {ROLE_ARN}\nsource_profile = base\n"
+                      f"role_session_name = profile-session\nregion = us-east-1\n")
+    credentials.write_text(f"[base]\naws_access_key_id = {PROFILE_KEY[0]}\naws_secret_access_key = {PROFILE_KEY[1]}\n")
+    run_job(open_store, jar, {"AWS_ENDPOINT_URL_STS": sts, "AWS_CONFIG_FILE": str(config),
+                              "AWS_SHARED_CREDENTIALS_FILE": str(credentials)}, 200, "profile=ingest")
+    assert_signed_by_sts(open_store, sts, "profile-session")

@@ -55,10 +55,24 @@ pub async fn resolve(config: &ClientConfig) -> Result<ResolvedIdentity> {
     }
     if let Some(profile) = &config.profile {
         // A profile named by the job is the credentials' source, as `--profile` is for the AWS CLI: the
-        // environment's keys must not win over it, and a profile that does not exist is an error.
+        // environment's keys must not win over it, and a profile that does not exist is an error. Its STS calls
+        // (role_arn) need the region before the loader has resolved it.
+        let region = match &config.region {
+            Some(region) => Some(aws_config::Region::new(region.clone())),
+            None => {
+                aws_config::default_provider::region::Builder::default()
+                    .profile_name(profile)
+                    .build()
+                    .region()
+                    .await
+            }
+        };
+        let provider_config = ProviderConfig::default()
+            .with_http_client(aws_config_http_client())
+            .with_region(region);
         loader = loader.profile_name(profile).credentials_provider(
             ProfileFileCredentialsProvider::builder()
-                .configure(&ProviderConfig::default().with_http_client(aws_config_http_client()))
+                .configure(&provider_config)
                 .profile_name(profile)
                 .build(),
         );

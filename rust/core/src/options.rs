@@ -144,7 +144,7 @@ pub static PROFILE: OptionDef = def(
     "profile",
     Kind::Text,
     Default::Unset("the default chain"),
-    "Named profile of the shared AWS config and credentials files.",
+    "Named profile of the shared AWS config and credentials files: the credentials' only source when set (as the AWS CLI's `--profile`; the environment's keys do not win over it), `role_arn` and `source_profile` included.",
 );
 pub static ASSUME_ROLE_ARN: OptionDef = def(
     "assumeRoleArn",

@@ -418,6 +418,9 @@ async fn answer(
         }
     };
     app.stats.request(Some(operation));
+    if let Some(key) = header(http::header::AUTHORIZATION).and_then(signature::access_key_id) {
+        app.stats.signed_by(key);
+    }
     // Taken before the body is read (which consumes the request), and only when signatures are checked.
     let signed = (!app.credentials.is_empty()).then(|| SignedRequest {
         method: method.to_string(),

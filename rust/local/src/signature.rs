@@ -85,6 +85,13 @@ struct Authorization<'a> {
     signature: &'a str,
 }
 
+/// The access key id a SigV4 `Authorization` header names (`Credential=<key>/<scope>`), if it names one.
+pub fn access_key_id(authorization: &str) -> Option<&str> {
+    let credential = authorization.split_once("Credential=")?.1;
+    let key = credential.split('/').next()?;
+    (!key.is_empty()).then_some(key)
+}
+
 fn parse_authorization(value: &str) -> Result<Authorization<'_>, ServiceError> {
     let rest = value.strip_prefix("AWS4-HMAC-SHA256 ").ok_or_else(|| {
         incomplete(format!(

@@ -45,6 +45,9 @@ pub struct Stats {
     pub offline_files_written: u64,
     /// Writes by feature group name, e.g. `{"customers": {"requests": 4, "records_written": 75, "throttled": 1}}`.
     pub by_group: BTreeMap<String, GroupStats>,
+    /// Requests by the access key id their SigV4 `Authorization` header names, whether or not signatures are
+    /// checked: which credentials a client signed with (temporary ones from STS included).
+    pub requests_by_access_key: BTreeMap<String, u64>,
 }
 
 /// What the writes to one feature group did, in [`Stats::by_group`].
@@ -82,6 +85,7 @@ pub(crate) struct StatsCollector {
     errors: Mutex<BTreeMap<ErrorCode, u64>>,
     entry_errors: Mutex<BTreeMap<String, u64>>,
     by_group: Mutex<HashMap<String, GroupStats>>,
+    by_access_key: Mutex<HashMap<String, u64>>,
 }
 
 fn add(counter: &AtomicU64, n: u64) {
@@ -111,6 +115,18 @@ impl StatsCollector {
             errors: Mutex::new(BTreeMap::new()),
             entry_errors: Mutex::new(BTreeMap::new()),
             by_group: Mutex::new(HashMap::new()),
+            by_access_key: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A request signed with `access_key_id`.
+    pub fn signed_by(&self, access_key_id: &str) {
+        let mut by_key = lock(&self.by_access_key);
+        match by_key.get_mut(access_key_id) {
+            Some(count) => *count += 1,
+            None => {
+                by_key.insert(access_key_id.to_owned(), 1);
+            }
         }
     }
 
@@ -223,6 +239,10 @@ impl StatsCollector {
                 .iter()
                 .map(|(name, counts)| (name.clone(), *counts))
                 .collect(),
+            requests_by_access_key: lock(&self.by_access_key)
+                .iter()
+                .map(|(key, count)| (key.clone(), *count))
+                .collect(),
         }
     }
 
@@ -246,6 +266,7 @@ impl StatsCollector {
         lock(&self.errors).clear();
         lock(&self.entry_errors).clear();
         lock(&self.by_group).clear();
+        lock(&self.by_access_key).clear();
         *lock(&self.since) = Instant::now();
     }
 }
