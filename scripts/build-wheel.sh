@@ -15,17 +15,18 @@ case "${1:-}" in
   *) echo "usage: $0 [--rebuild-jars]" >&2; exit 2 ;;
 esac
 
+# Builds log to stderr: stdout carries only the wheel's path, which callers take with $(...).
 if $rebuild; then
   log "mvn package (Spark 3.5 / Scala 2.12, then Spark 4 / Scala 2.13)"
-  mvn -B -q -f jvm/pom.xml package -DskipTests
-  mvn -B -q -f jvm/pom.xml -Pspark-4 package -DskipTests
+  mvn -B -q -f jvm/pom.xml package -DskipTests >&2
+  mvn -B -q -f jvm/pom.xml -Pspark-4 package -DskipTests >&2
 else
-  ensure_connector_jar 2.12
-  ensure_connector_jar 2.13
+  ensure_connector_jar 2.12 >&2
+  ensure_connector_jar 2.13 >&2
 fi
 
 venv="$ROOT/.venv-wheel-build"
-ensure_venv_at "$venv" "$ROOT/python/build-requirements.txt"
+ensure_venv_at "$venv" "$ROOT/python/build-requirements.txt" >&2
 
 out="$ROOT/target/wheels"
 mkdir -p "$out"
