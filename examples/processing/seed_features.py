@@ -8,7 +8,8 @@ submit_py_files, --extra-py-files).
 Input: files under one directory (searched recursively), `*.csv` with a header and `*.parquet`, each row one
 transaction: customer_id, txn_time, amount, fee. A CSV's txn_time is ISO-8601 text with any UTC offset
 (`2026-03-01T09:15:00+05:30`); a Parquet's is a timestamp. Output: one record per customer with a transaction in
-the window [window end - window days, window end):
+the window [window end - window days, window end), into a feature group with these features (examples/
+feature_groups.py creates it as `customer-txn-features`):
 
     customer_id      String      the entity
     event_time       String      its latest transaction in the window, in UTC (`2026-03-07T21:04:05Z`)
@@ -31,21 +32,10 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
-# The feature group this pipeline writes (CreateFeatureGroup's FeatureDefinitions), for whoever creates it.
-FEATURE_DEFINITIONS: List[Dict[str, str]] = [
-    {"FeatureName": "customer_id", "FeatureType": "String"},
-    {"FeatureName": "event_time", "FeatureType": "String"},
-    {"FeatureName": "first_txn_time", "FeatureType": "String"},
-    {"FeatureName": "txn_count", "FeatureType": "Integral"},
-    {"FeatureName": "amount_sum", "FeatureType": "Fractional"},
-    {"FeatureName": "amount_avg", "FeatureType": "Fractional"},
-    {"FeatureName": "fee_ratio", "FeatureType": "Fractional"},
-    {"FeatureName": "max_amount_band", "FeatureType": "String"},
-]
 UTC_TEXT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
 DEFAULT_WINDOW_DAYS = 7
 
@@ -61,7 +51,7 @@ class PipelineArgs:
     window_end: Optional[str] = None  # ISO-8601; default: now
     window_days: int = DEFAULT_WINDOW_DAYS
     max_failed_records: int = 0
-    options: Dict[str, str] = None  # type: ignore[assignment]  # passed through to the connector
+    options: Dict[str, str] = field(default_factory=dict)  # passed through to the connector
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -176,7 +166,7 @@ def run(spark: Any, args: PipelineArgs, app: str) -> Dict[str, Any]:
 
     failed_path = os.path.join(args.output, "failed-records")
     options = {"featureGroupName": args.feature_group_name, "maxFailedRecords": str(args.max_failed_records),
-               "failedRecordsPath": failed_path, **(args.options or {})}
+               "failedRecordsPath": failed_path, **args.options}
     if args.region:
         options["region"] = args.region
     summaries = spark.sparkContext._jvm.featurestore.spark.WriteSummaries
