@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 import time
 
 from cluster import spark_home
@@ -112,18 +113,20 @@ def test_processing_script_on_two_sharded_instances_writes_every_feature(store, 
 
 def test_glue_job_reads_its_parameters_and_writes_the_features(store, jar, tmp_path):
     generated = generate(tmp_path / "s3", 40, seed=5)
-    store.create_feature_group("seed-glue", "customer_id", "event_time", FEATURE_DEFINITIONS)
+    # The group as the examples create it (examples/feature_groups.py): it must take what the pipeline writes.
+    run_job([sys.executable, str(ROOT / "examples" / "feature_groups.py"), "--endpoint", store.endpoint,
+             "customer-txn-features"], store)
     options = json.dumps({"runtimeEndpoint": store.endpoint, "controlEndpoint": store.endpoint})
     # Glue's own parameters come along on the command line too; the job must ignore them.
     out = run_job(submit_command(
         jar, ROOT / "examples" / "glue" / "glue_job.py", tmp_path / "tmp",
         "--JOB_NAME", "seed", "--job-bookmark-option", "job-bookmark-disable",
-        "--feature_group_name", "seed-glue", "--input", str(tmp_path / "s3" / "transactions"),
+        "--feature_group_name", "customer-txn-features", "--input", str(tmp_path / "s3" / "transactions"),
         "--output", str(tmp_path / "out"), "--region", "us-east-1", "--window_end", WINDOW_END.isoformat(),
         "--connector_options", options), store)
     expected = expected_features([r for rows in generated.values() for r in rows])
     assert f"glue_job: {len(expected)} records from" in out, out
-    check_stored(store, "seed-glue", expected)
+    check_stored(store, "customer-txn-features", expected)
 
 
 def test_emr_step_writes_the_features(store, jar, tmp_path):
