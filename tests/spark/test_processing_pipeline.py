@@ -129,16 +129,25 @@ def test_glue_job_reads_its_parameters_and_writes_the_features(store, jar, tmp_p
     check_stored(store, "customer-txn-features", expected)
 
 
-def test_emr_step_writes_the_features(store, jar, tmp_path):
+def test_emr_step_writes_the_features_and_keeps_the_failed_record(store, jar, tmp_path):
     generated = generate(tmp_path / "s3", 40, seed=6)
+    # A transaction without a customer: its aggregate has no record identifier, so the store cannot take it.
+    (tmp_path / "s3" / "transactions" / "late.csv").write_text(
+        "customer_id,txn_time,amount,fee\n,2026-03-07T10:00:00-08:00,12.50,0.25\n")
     store.create_feature_group("seed-emr", "customer_id", "event_time", FEATURE_DEFINITIONS)
+    output = tmp_path / "out"
     out = run_job(submit_command(
         jar, ROOT / "examples" / "emr" / "emr_step.py", tmp_path / "tmp",
         "--feature-group-name", "seed-emr", "--input", str(tmp_path / "s3" / "transactions"),
-        "--output", f"file://{tmp_path / 'out'}", "--region", "us-east-1", "--window-end", WINDOW_END.isoformat(),
+        "--output", f"file://{output}", "--region", "us-east-1", "--window-end", WINDOW_END.isoformat(),
+        "--max-failed-records", "1",
         "--option", f"runtimeEndpoint={store.endpoint}", "--option", f"controlEndpoint={store.endpoint}"), store)
     expected = expected_features([r for rows in generated.values() for r in rows])
-    assert f"emr_step: {len(expected)} records from" in out, out
-    [summary] = (tmp_path / "out").glob("summary-*.json")
-    assert json.loads(summary.read_text())["written"] == len(expected)
+    assert f"emr_step: {len(expected) + 1} records from" in out and f"{len(expected)} written, 1 failed" in out, out
+    [summary] = output.glob("summary-*.json")
+    assert (json.loads(summary.read_text())["written"], json.loads(summary.read_text())["failed"]) == \
+        (len(expected), 1)
+    [failed] = [json.loads(line) for f in (output / "failed-records").glob("*.jsonl")
+                for line in f.read_text().splitlines()]
+    assert failed["values"]["customer_id"] is None and failed["values"]["event_time"] == "2026-03-07T18:00:00Z", failed
     check_stored(store, "seed-emr", expected)
