@@ -1,6 +1,7 @@
 # Run: python examples/processing/launch.py --role arn:aws:iam::111122223333:role/SageMakerProcessing \
 #        --input s3://my-bucket/transactions/ --output s3://my-bucket/seed-features/ \
-#        --feature-group-name customer-txn-features --instance-count 2      (needs: pip install sagemaker featurestore-spark)
+#        --feature-group-name customer-txn-features --instance-count 2
+#      (needs: pip install sagemaker featurestore-spark)
 """Starts the seed pipeline (processing_job.py) as a SageMaker Processing job with the SageMaker SDK's
 PySparkProcessor: the connector's jar from the featurestore-spark package as submit_jars, seed_features.py as
 submit_py_files, the input sharded by S3 key over the instances, the output directory uploaded to S3.
@@ -64,7 +65,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def script_arguments(args: argparse.Namespace, region: str) -> List[str]:
     """processing_job.py's arguments: the instance's local input and output paths, the rest as given."""
     out = ["--feature-group-name", args.feature_group_name, "--region", args.region or region,
-           "--input", args.input if args.read_s3_directly else INPUT_DIR, "--output", OUTPUT_DIR, "--window-days", str(args.window_days)]
+           "--input", args.input if args.read_s3_directly else INPUT_DIR, "--output", OUTPUT_DIR,
+           "--window-days", str(args.window_days)]
     if args.window_end:
         out += ["--window-end", args.window_end]
     for option in args.option:

@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The pipeline's arguments, shared by the entry points that parse a plain command line."""
     parser.add_argument("--feature-group-name", required=True, help="feature group name or ARN")
     parser.add_argument("--input", required=True, help="directory of the input files (local path or s3://)")
-    parser.add_argument("--output", required=True, help="directory for summary-<host>.json and failed records")
+    parser.add_argument("--output", required=True, help="directory for summary-<host>.json and failed-records/<host>")
     parser.add_argument("--region", help="AWS region (default: the AWS default chain)")
     parser.add_argument("--window-end", help="end of the window, ISO-8601 (default: now)")
     parser.add_argument("--window-days", type=int, default=DEFAULT_WINDOW_DAYS)
@@ -164,7 +164,10 @@ def run(spark: Any, args: PipelineArgs, app: str) -> Dict[str, Any]:
     features = derive_features(transactions, parse_window_end(args.window_end), args.window_days).cache()
     records = features.count()
 
-    failed_path = os.path.join(args.output, "failed-records")
+    # One directory per instance: the connector's file names are unique within a Spark application, and two
+    # instances' applications can have the same id.
+    host = host_name()
+    failed_path = os.path.join(args.output, "failed-records", host)
     options = {"featureGroupName": args.feature_group_name, "maxFailedRecords": str(args.max_failed_records),
                "failedRecordsPath": failed_path, **args.options}
     if args.region:
@@ -178,7 +181,7 @@ def run(spark: Any, args: PipelineArgs, app: str) -> Dict[str, Any]:
         error = e
     kept = summaries.last(args.feature_group_name)
     summary: Dict[str, Any] = {
-        "app": app, "host": host_name(), "feature_group": args.feature_group_name, "input": args.input,
+        "app": app, "host": host, "feature_group": args.feature_group_name, "input": args.input,
         "records": records, "seconds": round(time.monotonic() - started, 3), "failed_records_path": failed_path,
         "error": str(error).splitlines()[0] if error else None,
     }

@@ -98,7 +98,7 @@ def test_processing_script_on_two_sharded_instances_writes_every_feature(store, 
         assert (summary["records"], summary["written"], summary["failed"], summary["error"]) == \
             (len(want), len(want), 0, None), summary
         assert f"processing_job: {len(want)} records from" in out, out
-        assert not list((instance / "output" / "failed-records").glob("*.jsonl"))
+        assert not list((instance / "output" / "failed-records").rglob("*.jsonl"))
         print(f"{instance.name}: {len(shards[instances.index(instance)])} files, "
               f"{sum(len(generated[k]) for k in shards[instances.index(instance)])} rows, "
               f"{summary['written']} records written in {summary['seconds']} s")
@@ -147,7 +147,7 @@ def test_emr_step_writes_the_features_and_keeps_the_failed_record(store, jar, tm
     [summary] = output.glob("summary-*.json")
     assert (json.loads(summary.read_text())["written"], json.loads(summary.read_text())["failed"]) == \
         (len(expected), 1)
-    [failed] = [json.loads(line) for f in (output / "failed-records").glob("*.jsonl")
+    [failed] = [json.loads(line) for f in (output / "failed-records").rglob("*.jsonl")
                 for line in f.read_text().splitlines()]
     assert failed["values"]["customer_id"] is None and failed["values"]["event_time"] == "2026-03-07T18:00:00Z", failed
     check_stored(store, "seed-emr", expected)
