@@ -92,15 +92,14 @@ def test_processing_script_on_two_sharded_instances_writes_every_feature(store, 
 
     # Each instance wrote exactly its shard's customers, nothing failed, and said so in its output directory.
     per_instance = [expected_features([r for key in keys for r in generated[key]]) for keys in shards]
-    for instance, want, (out, _) in zip(instances, per_instance, outputs):
+    for instance, keys, want, (out, _) in zip(instances, shards, per_instance, outputs):
         [summary_file] = (instance / "output").glob("summary-*.json")
         summary = json.loads(summary_file.read_text())
         assert (summary["records"], summary["written"], summary["failed"], summary["error"]) == \
             (len(want), len(want), 0, None), summary
         assert f"processing_job: {len(want)} records from" in out, out
         assert not list((instance / "output" / "failed-records").rglob("*.jsonl"))
-        print(f"{instance.name}: {len(shards[instances.index(instance)])} files, "
-              f"{sum(len(generated[k]) for k in shards[instances.index(instance)])} rows, "
+        print(f"{instance.name}: {len(keys)} files, {sum(len(generated[k]) for k in keys)} rows, "
               f"{summary['written']} records written in {summary['seconds']} s")
     print(f"two instances: {seconds:.1f} s wall")
 
