@@ -25,6 +25,21 @@ FEATURE_GROUPS = {
             {"FeatureName": "is_active", "FeatureType": "String"},
         ],
     },
+    # Written by the seed pipeline (examples/processing/seed_features.py, the Processing, Glue and EMR jobs).
+    "customer-txn-features": {
+        "RecordIdentifierFeatureName": "customer_id",
+        "EventTimeFeatureName": "event_time",
+        "FeatureDefinitions": [
+            {"FeatureName": "customer_id", "FeatureType": "String"},
+            {"FeatureName": "event_time", "FeatureType": "String"},
+            {"FeatureName": "first_txn_time", "FeatureType": "String"},
+            {"FeatureName": "txn_count", "FeatureType": "Integral"},
+            {"FeatureName": "amount_sum", "FeatureType": "Fractional"},
+            {"FeatureName": "amount_avg", "FeatureType": "Fractional"},
+            {"FeatureName": "fee_ratio", "FeatureType": "Fractional"},
+            {"FeatureName": "max_amount_band", "FeatureType": "String"},
+        ],
+    },
     "clicks": {
         "RecordIdentifierFeatureName": "click_id",
         "EventTimeFeatureName": "event_time",

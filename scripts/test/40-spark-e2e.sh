@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Spark end to end (pytest, tests/spark): PySpark 3.5 from PyPI with the built _2.12 jar against the real
 # featurestore-local — a million mixed-type rows on local[2] and on a local standalone cluster (master and two
-# workers from the pyspark distribution), failed records, a schema error, every example in examples/, and the
+# workers from the pyspark distribution), failed records, a schema error, every example in examples/ (the seed
+# pipeline as two sharded Processing instances, its Glue job and EMR step), and the
 # fault matrix: random throttling, 5xx, resets, unprocessed entries and latency spikes; the store stopped and
 # restarted mid-write; a job cancelled mid-write; an executor killed with kill -9; speculation.
 # Builds what is missing: the release store binary, the jar (normally built by stage 30), the venv.
