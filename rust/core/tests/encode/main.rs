@@ -5,6 +5,7 @@
 mod definitions;
 mod event_time;
 mod failures;
+mod fuzz;
 mod limits;
 mod model;
 mod roundtrip;
