@@ -25,6 +25,8 @@ pub mod error;
 mod faults;
 mod http;
 mod model;
+#[cfg(test)]
+mod request_fuzz;
 mod runtime;
 mod server;
 pub mod signature;

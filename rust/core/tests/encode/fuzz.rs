@@ -50,7 +50,9 @@ enum TextInput {
     Timestamp(Vec<Option<i64>>),
 }
 
-fn nullable<T: std::fmt::Debug + Clone>(value: impl Strategy<Value = T>) -> impl Strategy<Value = Vec<Option<T>>> {
+fn nullable<T: std::fmt::Debug + Clone>(
+    value: impl Strategy<Value = T>,
+) -> impl Strategy<Value = Vec<Option<T>>> {
     prop::collection::vec(prop::option::weighted(0.85, value), ROWS)
 }
 
@@ -93,7 +95,10 @@ fn column() -> impl Strategy<Value = Column> {
         nullable(any::<i32>()).prop_map(|v| Column::Text(TextInput::Date(v))),
         nullable(any::<i64>()).prop_map(|v| Column::Text(TextInput::Timestamp(v))),
         nullable(prop::collection::vec(prop::option::weighted(0.9, text()), 0..4)).prop_map(Column::List),
-        (1u32..4, nullable(prop::collection::vec(prop::option::weighted(0.9, float()), 0..5)))
+        (
+            1u32..4,
+            nullable(prop::collection::vec(prop::option::weighted(0.9, float()), 0..5))
+        )
             .prop_map(|(d, v)| Column::Vector(d, v)),
     ]
 }
@@ -165,7 +170,11 @@ fn keys() -> impl Strategy<Value = (Vec<Option<String>>, Column)> {
 }
 
 fn check(ids: &[Option<String>], event_time: &Column, columns: &[Column]) {
-    let event_time_type = if matches!(event_time, Column::Fractional(..)) { "Fractional" } else { "String" };
+    let event_time_type = if matches!(event_time, Column::Fractional(..)) {
+        "Fractional"
+    } else {
+        "String"
+    };
     let mut definitions = vec![feature("id", "String"), feature("event_time", event_time_type)];
     let mut fields = vec![Field::new("id", arrow_schema::DataType::Utf8, true)];
     let mut arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from(ids.to_vec()))];
@@ -190,7 +199,11 @@ fn check(ids: &[Option<String>], event_time: &Column, columns: &[Column]) {
     let mut rows: Vec<u64> = out.records().iter().map(|r| r.row).collect();
     rows.extend(out.failed().iter().map(|f| f.row));
     rows.sort_unstable();
-    assert_eq!(rows, (100..100 + ROWS as u64).collect::<Vec<_>>(), "every row once");
+    assert_eq!(
+        rows,
+        (100..100 + ROWS as u64).collect::<Vec<_>>(),
+        "every row once"
+    );
     for record in out.records() {
         let json: Value = serde_json::from_slice(out.record_json(record)).expect("each record is JSON");
         let features = json.as_array().expect("a record is an array of features");
@@ -198,7 +211,9 @@ fn check(ids: &[Option<String>], event_time: &Column, columns: &[Column]) {
         assert_eq!(features[0]["FeatureName"], "id");
     }
     for failed in out.failed() {
-        assert!(!failed.reason.code.is_empty() && failed.reason.message.contains(&format!("row {}", failed.row)));
+        assert!(
+            !failed.reason.code.is_empty() && failed.reason.message.contains(&format!("row {}", failed.row))
+        );
     }
 }
 
