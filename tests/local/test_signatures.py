@@ -1,6 +1,6 @@
 """featurestore-local started with --credentials checks SigV4 as the service does: boto3, unmodified, passes on
 both the control plane and the runtime with the accepted key, and gets the service's errors with a wrong secret,
-an unknown key or a missing session token."""
+an unknown key, a missing session token or temporary credentials past their expiry."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from botocore.exceptions import ClientError
 from fslocal import CHECK_SIGNATURES, CREDENTIALS, NO_RETRIES, REGION, LocalStore
 
 TEMP = ("ASIALOCALTEMP", "temp-secret", "temp-token")
+# Temporary credentials that expired in 1970.
+EXPIRED = ("ASIALOCALEXPIRED", "expired-secret", "expired-token")
 
 
 @pytest.fixture(scope="module")
 def checking(tmp_path_factory):
     local = LocalStore.start(tmp_path_factory.mktemp("signed") / "data", *CHECK_SIGNATURES,
-                             "--credentials", ":".join(TEMP))  # fmt: skip
+                             "--credentials", ":".join(TEMP),
+                             "--credentials", ":".join(EXPIRED) + ":1")  # fmt: skip
     yield local
     assert local.stop() == 0, local.log()
 
@@ -55,6 +58,7 @@ def test_boto3_signed_calls_pass_on_both_planes(checking):
         (CREDENTIALS["aws_access_key_id"], "not-the-secret", None, "InvalidSignatureException"),
         ("AKIDUNKNOWN", CREDENTIALS["aws_secret_access_key"], None, "UnrecognizedClientException"),
         (TEMP[0], TEMP[1], None, "UnrecognizedClientException"),
+        (*EXPIRED, "ExpiredTokenException"),
     ],
 )
 def test_bad_signatures_get_the_services_errors_on_both_planes(checking, key, secret, token, code):

@@ -13,6 +13,8 @@ from localstore import CHECK_SIGNATURES, JAVA_HOME, ROOT, LocalStore, spark_env
 JAR_2_12 = ROOT / "jvm" / "target" / "scala-2.12" / "featurestore-spark_2.12-0.1.0.jar"
 JAR_2_13 = ROOT / "jvm" / "target" / "scala-2.13" / "featurestore-spark_2.13-0.1.0.jar"
 SESSION_TIME_ZONE = "America/Los_Angeles"
+# Temporary credentials the session's store accepted until 1970: an expired session token.
+EXPIRED_CREDENTIALS = ("ASIAEXPIREDTEST", "expired-secret", "expired-token")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,8 +36,10 @@ def jar() -> Path:
 
 @pytest.fixture(scope="session")
 def store(tmp_path_factory):
-    # Every request the connector signs (driver and executors, lean and SDK transports) is checked by the store.
-    local = LocalStore.start(tmp_path_factory.mktemp("store") / "data", *CHECK_SIGNATURES)
+    # Every request the connector signs (driver and executors, lean and SDK transports) is checked by the store;
+    # it also knows temporary credentials that expired (EXPIRED_CREDENTIALS), to be refused as ExpiredToken.
+    local = LocalStore.start(tmp_path_factory.mktemp("store") / "data", *CHECK_SIGNATURES,
+                             "--credentials", ":".join(EXPIRED_CREDENTIALS) + ":1")
     try:
         yield local
     finally:

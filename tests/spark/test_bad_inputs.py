@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from conftest import EXPIRED_CREDENTIALS
 from readback import get_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,6 +227,10 @@ CASES = [
          options={"accessKeyId": "AKIDCATALOGUE", "secretAccessKey": "not-the-secret"},
          mentions=("check the access key id",),
          sees="job fails on the driver, before any task: the service's `UnrecognizedClientException`, with what to check"),
+    Case("expired-credentials", "temporary credentials past their expiry", "driver", "ExpiredTokenException",
+         options={"accessKeyId": EXPIRED_CREDENTIALS[0], "secretAccessKey": EXPIRED_CREDENTIALS[1],
+                  "sessionToken": EXPIRED_CREDENTIALS[2]}, mentions=("the session token expired",),
+         sees="job fails on the driver, before any task: the service's `ExpiredTokenException`, with what to check"),
     Case("unreachable-endpoint", "an endpoint nobody listens on", "driver", "DescribeFeatureGroup failed",
          options={"controlEndpoint": "closed-port", "connectTimeoutMs": "500"}, mentions=("Connection refused",),
          sees="job fails on the driver after a few retries (seconds): `DescribeFeatureGroup failed`, connection refused"),

@@ -83,6 +83,8 @@ pub enum ErrorCode {
     UnrecognizedClientException,
     /// The signature, its scope or its time (more than five minutes off) is wrong.
     InvalidSignatureException,
+    /// The request was signed with temporary credentials past their expiry.
+    ExpiredTokenException,
 }
 
 impl ErrorCode {
@@ -106,6 +108,7 @@ impl ErrorCode {
             ErrorCode::IncompleteSignatureException => "IncompleteSignatureException",
             ErrorCode::UnrecognizedClientException => "UnrecognizedClientException",
             ErrorCode::InvalidSignatureException => "InvalidSignatureException",
+            ErrorCode::ExpiredTokenException => "ExpiredTokenException",
         }
     }
 
@@ -125,7 +128,8 @@ impl ErrorCode {
                 | ErrorCode::MissingAuthenticationTokenException
                 | ErrorCode::IncompleteSignatureException
                 | ErrorCode::UnrecognizedClientException
-                | ErrorCode::InvalidSignatureException,
+                | ErrorCode::InvalidSignatureException
+                | ErrorCode::ExpiredTokenException,
                 Plane::Runtime,
             ) => 403,
             (ErrorCode::ThrottlingException, Plane::Runtime) => 429,

@@ -104,8 +104,9 @@ struct Args {
     #[arg(long)]
     discard_writes: bool,
     /// Check every request's SigV4 signature against this key (repeatable), as the service does; off by
-    /// default, so that any client works with any credentials.
-    #[arg(long = "credentials", value_name = "ACCESS_KEY:SECRET[:SESSION_TOKEN]", value_parser = AcceptedKey::parse)]
+    /// default, so that any client works with any credentials. EXPIRES (seconds since the epoch): requests
+    /// signed with the key from then on are answered ExpiredTokenException.
+    #[arg(long = "credentials", value_name = "ACCESS_KEY:SECRET[:SESSION_TOKEN[:EXPIRES]]", value_parser = AcceptedKey::parse)]
     credentials: Vec<AcceptedKey>,
 }
 

@@ -23,30 +23,45 @@ const SERVICE: &str = "sagemaker";
 /// How far a request's time may be from the store's clock.
 const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
 
-/// A key pair (and session token) the store accepts.
+/// A key pair (and session token) the store accepts, until it expires if it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptedKey {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: Option<String>,
+    /// From then on, requests signed with the key are answered ExpiredTokenException, as the service answers
+    /// temporary credentials past their expiry.
+    pub expires_at: Option<SystemTime>,
 }
 
 impl AcceptedKey {
-    /// `ACCESS_KEY:SECRET[:SESSION_TOKEN]`, the value of `--credentials`.
+    /// `ACCESS_KEY:SECRET[:SESSION_TOKEN[:EXPIRES]]` (EXPIRES in seconds since the epoch), the value of
+    /// `--credentials`.
     pub fn parse(text: &str) -> Result<AcceptedKey, String> {
-        let mut parts = text.splitn(3, ':');
+        let mut parts = text.splitn(4, ':');
         let (Some(id), Some(secret)) = (parts.next(), parts.next()) else {
             return Err(format!(
-                "expected ACCESS_KEY:SECRET[:SESSION_TOKEN], got '{text}'"
+                "expected ACCESS_KEY:SECRET[:SESSION_TOKEN[:EXPIRES]], got '{text}'"
             ));
         };
         if id.is_empty() || secret.is_empty() {
             return Err("the access key and the secret must not be empty".into());
         }
+        let session_token = parts.next().filter(|t| !t.is_empty()).map(str::to_owned);
+        let expires_at = match parts.next() {
+            None => None,
+            Some(seconds) => Some(
+                seconds
+                    .parse::<u64>()
+                    .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+                    .map_err(|_| format!("EXPIRES must be seconds since the epoch, got '{seconds}'"))?,
+            ),
+        };
         Ok(AcceptedKey {
             access_key_id: id.to_owned(),
             secret_access_key: secret.to_owned(),
-            session_token: parts.next().filter(|t| !t.is_empty()).map(str::to_owned),
+            session_token,
+            expires_at,
         })
     }
 }
@@ -171,6 +186,12 @@ pub fn verify(
         .ok_or_else(unrecognized)?;
     if key.session_token.as_deref() != header("x-amz-security-token") {
         return Err(unrecognized());
+    }
+    if key.expires_at.is_some_and(|expiry| now >= expiry) {
+        return Err(ServiceError::new(
+            ErrorCode::ExpiredTokenException,
+            "The security token included in the request is expired",
+        ));
     }
     let date_text = header("x-amz-date").ok_or_else(|| {
         incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
@@ -340,6 +361,18 @@ mod tests {
         other_path.path_and_query = "/FeatureGroup/h".into();
         let moved = verify(&[key()], "us-east-1", &other_path, BODY, now);
         assert_eq!(code(moved), Some(ErrorCode::InvalidSignatureException));
+    }
+
+    #[test]
+    fn a_key_past_its_expiry_is_an_expired_token_and_a_bad_expiry_is_refused() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+        let request = signed_request(now, "us-east-1", "sagemaker");
+        let valid = AcceptedKey::parse("AKIDTEST:test-secret::1790000001").unwrap();
+        assert_eq!(verify(&[valid], "us-east-1", &request, BODY, now), Ok(()));
+        let expired = AcceptedKey::parse("AKIDTEST:test-secret::1790000000").unwrap();
+        let answer = verify(&[expired], "us-east-1", &request, BODY, now);
+        assert_eq!(code(answer), Some(ErrorCode::ExpiredTokenException));
+        assert!(AcceptedKey::parse("AKIDTEST:test-secret:token:soon").is_err());
     }
 
     #[test]
