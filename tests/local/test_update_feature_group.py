@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 from botocore.config import Config
@@ -15,6 +16,14 @@ from fslocal import LocalStore, as_dict, create_group, features, record
 
 # Requests that boto3 itself would refuse (an empty list) go out unchecked, to see the store's answer.
 UNCHECKED = Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+def read_offline(path) -> pa.Table:
+    """Every offline file of a group as one table, with the union of their columns, as a catalog after an update
+    describes them (pyarrow alone takes the schema of whichever file it reads first, old or new)."""
+    dataset = ds.dataset(path, format="parquet", partitioning="hive")
+    schema = pa.unify_schemas([dataset.schema, *(f.physical_schema for f in dataset.get_fragments())])
+    return ds.dataset(path, schema=schema, format="parquet", partitioning="hive").to_table()
 
 
 def refused(store: LocalStore, name: str, code: str = "ValidationException", **request) -> str:
@@ -46,7 +55,7 @@ def test_additions_are_appended_and_written_online_and_offline(store, name):
 
     store.flush()
     resolved = updated["OfflineStoreConfig"]["S3StorageConfig"]["ResolvedOutputS3Uri"].removeprefix("s3://")
-    table = ds.dataset(store.data_dir / "s3" / resolved, format="parquet", partitioning="hive").to_table()
+    table = read_offline(store.data_dir / "s3" / resolved)
     rows = {r["id"]: r for r in table.to_pylist()}
     assert set(rows) == {"old", "new"}
     assert (rows["new"]["region"], rows["new"]["visits"]) == ("eu", 3)
