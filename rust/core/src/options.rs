@@ -881,6 +881,15 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
         let readme = std::fs::read_to_string(path).unwrap();
         let table = markdown_table();
+        // Once each: a second copy (a pasted test failure, say) would otherwise go unnoticed below the first.
+        assert_eq!(
+            (
+                readme.matches(TABLE_BEGIN).count(),
+                readme.matches(TABLE_END).count()
+            ),
+            (1, 1),
+            "README.md must hold the options table's markers once each"
+        );
         let current = readme
             .find(TABLE_BEGIN)
             .zip(readme.find(TABLE_END))
