@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -85,9 +86,11 @@ class Broker:
 
     @classmethod
     def start(cls, data_dir: Path, timeout: float = 120.0) -> "Broker":
-        """Formats a new log directory under `data_dir` and starts the broker; returns once it serves metadata."""
+        """Formats a new log directory under `data_dir` (what an earlier broker left there is removed) and starts
+        the broker; returns once it serves metadata."""
         cp = os.pathsep.join(classpath(BROKER_POM))
         data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(data_dir / "logs", ignore_errors=True)
         broker_port, controller_port = free_port(), free_port()
         config = data_dir / "server.properties"
         config.write_text("\n".join([
