@@ -156,7 +156,8 @@ def worker(args: argparse.Namespace) -> int:
         def ingest(df, _epoch):
             manager.ingest_data(input_data_frame=df, feature_group_arn=args.arn, target_stores=["OnlineStore"])
 
-        query = rows.writeStream.foreachBatch(ingest).option("checkpointLocation", checkpoint).trigger(**trigger).start()
+        query = (rows.writeStream.foreachBatch(ingest).option("checkpointLocation", checkpoint)
+                 .trigger(**trigger).start())
 
     runtime = boto3.client("sagemaker-featurestore-runtime")
     prober = Prober(runtime, GROUP)
@@ -229,7 +230,8 @@ def main() -> int:
         broker.stop()
     lines = [f"Trigger: processing time, {args.trigger_ms} ms; steady: {args.rate:g} events/s for {args.seconds:g} s; "
              f"burst: {args.burst} events sent at once; local[2], one Kafka topic of 2 partitions.", "",
-             "| connector | phase | events | p50 (ms) | p99 (ms) | max (ms) |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+             "| connector | phase | events | p50 (ms) | p99 (ms) | max (ms) |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]
     for run in runs:
         for phase in ("steady", "burst"):
             r = run[phase]
