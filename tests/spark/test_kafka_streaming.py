@@ -161,21 +161,37 @@ def test_pass_through_example_writes_each_kafka_event_as_a_record(broker, kafka_
                    "ts": events[-1]["ts"]})
     produce(broker, topic, events)
     jars = ",".join([str(jar), *kafkabroker.spark_kafka_jars()])
-    driver = Driver(kafka_store, jars, tmp_path / "events", "--bootstrap-servers", broker.bootstrap, "--topic", topic,
-                    "--checkpoint", str(tmp_path / "checkpoint"), "--features", "events", "--available-now",
-                    "--max-offsets-per-trigger", "150", "--failed-records-path", str(tmp_path / "failed"),
-                    "--max-failed-records", "1")
-    assert driver.process.wait(timeout=300) == 0, driver.err.read_text(errors="replace")[-6000:]
+
+    def run(name: str) -> Driver:
+        driver = Driver(kafka_store, jars, tmp_path / name, "--bootstrap-servers", broker.bootstrap, "--topic", topic,
+                        "--checkpoint", str(tmp_path / "checkpoint"), "--features", "events", "--available-now",
+                        "--max-offsets-per-trigger", "150", "--failed-records-path", str(tmp_path / "failed"),
+                        "--max-failed-records", "1")
+        assert driver.process.wait(timeout=300) == 0, driver.err.read_text(errors="replace")[-6000:]
+        return driver
+
+    first = run("first")
     # 401 events in micro-batches of at most 150; the NaN dwell time fails its row, as the connector's rules say.
-    epochs = driver.epochs()
-    assert len(epochs) == 3 and sum(int(m["written"]) for m in epochs) == 400, driver.stdout()
-    [line] = summary_lines(driver.stdout())
-    assert (line["group"], line["written"], line["failed"]) == ("clicks", "400", "1"), driver.stdout()
-    [failed] = [l for f in (tmp_path / "failed").glob("*.jsonl") for l in f.read_text().splitlines()]
-    assert "k-bad" in failed
+    epochs = first.epochs()
+    assert [(m["epoch"], m["written"], m["failed"]) for m in epochs] == [("0", "150", "0"), ("1", "150", "0"),
+                                                                         ("2", "100", "1")], first.stdout()
+    [line] = summary_lines(first.stdout())
+    assert (line["group"], line["written"], line["failed"]) == ("clicks", "400", "1"), first.stdout()
+
+    # Another driver (another application) from the same checkpoint: only the new events, and a failed-records
+    # file of its own next to the first run's.
+    more = [event(n) for n in range(400, 500)]
+    produce(broker, topic, [*more, {"click_id": "k-bad-2", "user_id": "u-1", "page": "/", "dwell_seconds": float("inf"),
+                                    "ts": more[-1]["ts"]}])
+    second = run("second")
+    assert [(m["epoch"], m["written"], m["failed"]) for m in second.epochs()] == [("3", "100", "1")], second.stdout()
+    failed = {f.name: f.read_text() for f in (tmp_path / "failed").glob("*.jsonl")}
+    assert len(failed) == 2 and sorted('"k-bad"' in t for t in failed.values()) == [False, True], failed
+    assert sorted('"k-bad-2"' in t for t in failed.values()) == [False, True], failed
+    events = events[:400] + more
     runtime = kafka_store.client("sagemaker-featurestore-runtime")
-    assert sorted(list_record_ids(runtime, "clicks")) == sorted(e["click_id"] for e in events[:400])
-    sample = events[:400:37]
+    assert sorted(list_record_ids(runtime, "clicks")) == sorted(e["click_id"] for e in events)
+    sample = events[::37]
     stored = get_records(runtime, "clicks", [e["click_id"] for e in sample])
     for e in sample:
         assert stored[e["click_id"]] == {"click_id": e["click_id"], "event_time": e["ts"], "user_id": e["user_id"],
