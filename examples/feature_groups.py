@@ -10,7 +10,8 @@ import argparse
 import sys
 import time
 
-# The examples' feature groups. `customers` is written by the batch examples, `clicks` by the streaming one.
+# The examples' feature groups. `customers` is written by the batch examples, `clicks` by the streaming ones (each
+# event a record), `click_windows` by the Kafka example's windowed features (one record per user).
 FEATURE_GROUPS = {
     "customers": {
         "RecordIdentifierFeatureName": "customer_id",
@@ -49,6 +50,18 @@ FEATURE_GROUPS = {
             {"FeatureName": "user_id", "FeatureType": "String"},
             {"FeatureName": "page", "FeatureType": "String"},
             {"FeatureName": "dwell_seconds", "FeatureType": "Fractional"},
+        ],
+    },
+    "click_windows": {
+        "RecordIdentifierFeatureName": "user_id",
+        "EventTimeFeatureName": "window_end",
+        "FeatureDefinitions": [
+            {"FeatureName": "user_id", "FeatureType": "String"},
+            {"FeatureName": "window_end", "FeatureType": "String"},
+            {"FeatureName": "window_start", "FeatureType": "String"},
+            {"FeatureName": "clicks", "FeatureType": "Integral"},
+            {"FeatureName": "dwell_seconds_sum", "FeatureType": "Fractional"},
+            {"FeatureName": "checkout_clicks", "FeatureType": "Integral"},
         ],
     },
 }

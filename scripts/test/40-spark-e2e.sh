@@ -5,7 +5,10 @@
 # pipeline as two sharded Processing instances, its Glue job and EMR step), and the
 # fault matrix: random throttling, 5xx, resets, unprocessed entries and latency spikes; the store stopped and
 # restarted mid-write; a job cancelled mid-write; an executor killed with kill -9; speculation.
-# Builds what is missing: the release store binary, the jar (normally built by stage 30), the venv.
+# Streaming from a real Kafka broker (tests/kafka: Apache Kafka in KRaft mode, from Maven Central like Spark's Kafka
+# source): the Kafka example, stopped mid-stream and its driver killed with kill -9, restarted from the checkpoint.
+# Builds what is missing: the release store binary, the jar (normally built by stage 30), the venv; Maven resolves
+# the broker's and the Kafka source's jars into ~/.m2.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"

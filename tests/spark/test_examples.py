@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -155,6 +156,10 @@ def test_streaming_example_writes_every_click_micro_batch_by_micro_batch(example
     [line] = summary_lines(done.stdout)
     assert (line["group"], line["written"], line["failed"]) == ("clicks", "1200", "0"), done.stdout
     assert "stream_clicks: query" in done.stdout
+    # Each micro-batch printed its own line: epochs 0, 1, 2 of 500, 500 and 200 records.
+    epochs = re.findall(r"featurestore epoch (\d+) of query \S+: write to 'clicks': (\d+) records written, 0 failed",
+                        done.stdout)
+    assert epochs == [("0", "500"), ("1", "500"), ("2", "200")], done.stdout
     events = [json.loads(l) for f in sorted(input_dir.glob("clicks-*.json")) for l in f.read_text().splitlines()]
     assert len(events) == 1200
     runtime = example_store.client("sagemaker-featurestore-runtime")

@@ -5,11 +5,19 @@ import java.util
 import scala.collection.JavaConverters._
 
 import org.apache.spark.sql.connector.catalog.{SupportsWrite, Table, TableCapability}
+import org.apache.spark.sql.connector.read.streaming.ReportsSinkMetrics
 import org.apache.spark.sql.connector.write.{LogicalWriteInfo, SupportsTruncate, Write, WriteBuilder}
 import org.apache.spark.sql.types.StructType
 
-/** A feature group seen as a write-only table. */
-final class FeatureStoreTable(tableSchema: StructType, properties: Map[String, String]) extends Table with SupportsWrite {
+/**
+ * A feature group seen as a write-only table. A streaming query gets a table of its own each time it starts (Spark
+ * asks the provider for one in `start()`), so the table keeps the counts of that run ([[StreamRun]]): what the
+ * query's progress reports as the sink's metrics, and what `maxFailedRecords` is checked against, from zero on
+ * every restart.
+ */
+final class FeatureStoreTable(tableSchema: StructType, properties: Map[String, String])
+    extends Table with SupportsWrite with ReportsSinkMetrics {
+  private val run = new StreamRun
   override def name(): String =
     s"featurestore:${properties.find(_._1.equalsIgnoreCase(WriteOptions.FeatureGroupName)).map(_._2).getOrElse("?")}"
 
@@ -27,14 +35,17 @@ final class FeatureStoreTable(tableSchema: StructType, properties: Map[String, S
     TableCapability.TRUNCATE).asJava
 
   override def newWriteBuilder(info: LogicalWriteInfo): WriteBuilder =
-    new FeatureStoreWriteBuilder(info)
+    new FeatureStoreWriteBuilder(info, run)
+
+  /** The run's totals so far, for `StreamingQueryProgress.sink.metrics` (empty before the first epoch). */
+  override def metrics(): util.Map[String, String] = run.metrics.asJava
 }
 
-final class FeatureStoreWriteBuilder(info: LogicalWriteInfo) extends WriteBuilder with SupportsTruncate {
+final class FeatureStoreWriteBuilder(info: LogicalWriteInfo, run: StreamRun) extends WriteBuilder with SupportsTruncate {
   // Copied into a plain map: Spark's CaseInsensitiveStringMap is not serializable (docs/ARCHITECTURE.md §7).
   private val options = WriteOptions.parse(info.options().asCaseSensitiveMap().asScala.toMap)
 
-  override def build(): Write = new FeatureStoreWrite(options, info.schema(), info.queryId())
+  override def build(): Write = new FeatureStoreWrite(options, info.schema(), info.queryId(), run)
 
   override def truncate(): WriteBuilder =
     throw new FeatureStoreValidationException(

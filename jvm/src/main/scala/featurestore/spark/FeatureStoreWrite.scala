@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory
  * DataFrame's schema checked against the definitions by the engine's own check. A bad job fails here, in
  * seconds, with every problem named.
  */
-final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId: String) extends Write {
+final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId: String, run: StreamRun)
+    extends Write {
   import FeatureStoreWrite._
 
   private val started = System.nanoTime()
@@ -66,7 +67,7 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
 
   override def toBatch: BatchWrite = new FeatureStoreBatchWrite(this)
 
-  override def toStreaming: StreamingWrite = new FeatureStoreStreamingWrite(this, queryId)
+  override def toStreaming: StreamingWrite = new FeatureStoreStreamingWrite(this, queryId, run)
 
   /**
    * The factory for `numPartitions` tasks. With `maxRecordsPerSecond`, each call registers a new write with the
@@ -171,11 +172,12 @@ final class FeatureStoreBatchWrite(write: FeatureStoreWrite) extends BatchWrite 
 
 /**
  * A streaming write (append): each epoch is one set of tasks. Spark plans a new write for every micro-batch, so
- * the counts and the failure limit are kept per query ([[StreamTotals]]) and are cumulative over the query's run.
- * Delivery is at least once: a replayed epoch writes its records again, which the online store absorbs (the
- * latest event time wins).
+ * the counts and the failure limit are kept by the run of the query ([[StreamRun]], held by its table) and are
+ * cumulative over that run. Each epoch prints one line of its own counts. Delivery is at least once: a replayed
+ * epoch writes its records again, which the online store absorbs (the latest event time wins).
  */
-final class FeatureStoreStreamingWrite(write: FeatureStoreWrite, queryId: String) extends StreamingWrite {
+final class FeatureStoreStreamingWrite(write: FeatureStoreWrite, queryId: String, run: StreamRun)
+    extends StreamingWrite {
   import FeatureStoreWrite._
 
   override def createStreamingWriterFactory(info: PhysicalWriteInfo): StreamingDataWriterFactory =
@@ -184,9 +186,11 @@ final class FeatureStoreStreamingWrite(write: FeatureStoreWrite, queryId: String
   override def commit(epochId: Long, messages: Array[WriterCommitMessage]): Unit = {
     write.endCeilings()
     val epoch = write.summarize(commits(messages))
-    val summary = StreamTotals.add(queryId, epoch)
+    val summary = run.add(epochId, epoch)
     WriteSummaries.record(summary)
-    log.info(s"epoch $epochId committed; since the query started: ${summary.line}")
+    val line = StreamRun.epochLine(queryId, epochId, epoch)
+    log.info(line)
+    println(line)
     write.enforceFailureLimit(summary)
   }
 
@@ -231,22 +235,53 @@ private[spark] object DescribeCache {
   }
 }
 
-/** Running totals of the streaming queries of this driver JVM (the latest 64 queries), by query id. */
-private[spark] object StreamTotals {
-  private val MaxQueries = 64
-  private final case class Totals(startedNanos: Long, counters: Array[Long], files: Seq[String])
-  private val byQuery = new java.util.LinkedHashMap[String, Totals]()
+/**
+ * The counts of one run of a streaming query (from `start()` until it stops): the epochs' counters added up, the
+ * failed-records files, and the latest epoch's own counts. A restarted query is a new run and starts from zero,
+ * so a failure limit it tripped before does not trip it again on records it never failed.
+ */
+private[spark] final class StreamRun {
+  private var startedNanos = 0L
+  private var counters = new Array[Long](Metrics.NativeNames.size)
+  private var files = Seq.empty[String]
+  private var epochs = 0L
+  private var last: Option[(Long, Summary)] = None
 
-  /** Adds one epoch's summary to its query's totals; returns the query's summary so far. */
-  def add(queryId: String, epoch: Summary): Summary = byQuery.synchronized {
+  /** Adds one epoch's summary; returns the run's summary so far. */
+  def add(epochId: Long, epoch: Summary): Summary = synchronized {
     val now = System.nanoTime()
-    val previous = Option(byQuery.get(queryId))
-      .getOrElse(Totals(now - epoch.durationNanos, new Array[Long](epoch.counters.length), Nil))
-    val counters = Summary.accumulate(previous.counters, epoch.counters)
-    val totals = Totals(previous.startedNanos, counters, previous.files ++ epoch.failedRecordsFiles)
-    byQuery.remove(queryId)
-    byQuery.put(queryId, totals)
-    if (byQuery.size() > MaxQueries) byQuery.remove(byQuery.keySet().iterator().next())
-    epoch.copy(counters = counters, durationNanos = now - totals.startedNanos, failedRecordsFiles = totals.files)
+    if (epochs == 0) startedNanos = now - epoch.durationNanos
+    counters = Summary.accumulate(counters, epoch.counters)
+    files = files ++ epoch.failedRecordsFiles
+    epochs += 1
+    last = Some(epochId -> epoch)
+    epoch.copy(counters = counters.clone(), durationNanos = now - startedNanos, failedRecordsFiles = files)
   }
+
+  /** The run's totals and the latest epoch's counts, as `StreamingQueryProgress.sink.metrics` shows them. */
+  def metrics: Map[String, String] = synchronized {
+    last match {
+      case None => Map.empty
+      case Some((epochId, epoch)) =>
+        val seconds = epoch.durationNanos / 1e9
+        val rate = if (seconds > 0) math.round((epoch.accepted - epoch.failed) / seconds) else 0L
+        Map(
+          RecordsWrittenMetric.Name -> Metrics.written(counters),
+          RecordsDeletedMetric.Name -> Metrics.deleted(counters),
+          RecordsFailedMetric.Name -> counters(Metrics.RowsFailed),
+          RecordsRetriedMetric.Name -> counters(Metrics.RowsRetried),
+          RequestsThrottledMetric.Name -> counters(Metrics.RequestsThrottled),
+          "epochsCommitted" -> epochs,
+          "lastEpoch" -> epochId,
+          "lastEpochRecordsWritten" -> epoch.written,
+          "lastEpochRecordsFailed" -> epoch.failed,
+          "lastEpochRecordsPerSecond" -> rate).map { case (k, v) => k -> v.toString }
+    }
+  }
+}
+
+private[spark] object StreamRun {
+  /** The one line an epoch prints: `featurestore epoch <n> of query <id>: write to '<group>': <counts>`. */
+  def epochLine(queryId: String, epochId: Long, epoch: Summary): String =
+    s"featurestore epoch $epochId of query $queryId: ${epoch.line.stripPrefix("featurestore ")}"
 }

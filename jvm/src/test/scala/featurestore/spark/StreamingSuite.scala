@@ -55,6 +55,71 @@ class StreamingSuite extends AnyFunSuite {
     assert(query.exception.isEmpty, query.exception)
   }
 
+  test("each epoch prints its own line and the progress carries the run's counts; a restart counts failures from zero") {
+    val group = TestEnv.newGroupName("stream-limit")
+    store.createFeatureGroup(group, "id", "ts", Seq("id" -> "String", "ts" -> "String", "clicks" -> "Integral"))
+    val input = Files.createTempDirectory("featurestore-stream-in-").toFile
+    val failedDir = Files.createTempDirectory("featurestore-stream-failed-").toFile
+    // Every tenth value has no record identifier, so its row fails.
+    val events = spark.readStream.schema(inputSchema).option("maxFilesPerTrigger", "1").json(input.getPath)
+      .selectExpr("CASE WHEN value % 10 = 0 THEN NULL ELSE concat('u', value) END AS id",
+        "timestamp_millis(1704164645000 + value) AS ts", "value AS clicks")
+    val checkpoint = Files.createTempDirectory("featurestore-checkpoint-").toFile
+    def start() = events.writeStream.format("featurestore").options(TestEnv.storeOptions(group))
+      .option("maxFailedRecords", "3").option("failedRecordsPath", failedDir.getPath)
+      .option("checkpointLocation", checkpoint.getPath)
+      .start()
+    def sinkMetrics(query: org.apache.spark.sql.streaming.StreamingQuery): Map[String, String] = {
+      import scala.collection.JavaConverters._
+      query.lastProgress.sink.metrics.asScala.toMap
+    }
+
+    val first = start()
+    val (_, lines) = LogCapture.during("featurestore.spark.FeatureStoreWrite") {
+      try {
+        addFile(input, 0L until 10L) // epoch 0: 1 failed
+        first.processAllAvailable()
+        addFile(input, 10L until 30L) // epoch 1: 2 failed, 3 in the run: not more than 3
+        first.processAllAvailable()
+        val metrics = sinkMetrics(first)
+        assert(metrics("recordsWritten") == "27" && metrics("recordsFailed") == "3", metrics)
+        assert(metrics("lastEpoch") == "1" && metrics("lastEpochRecordsWritten") == "18" &&
+          metrics("epochsCommitted") == "2", metrics)
+        addFile(input, 30L until 40L) // epoch 2: 1 failed, 4 in the run
+        intercept[Exception](first.processAllAvailable())
+      } finally first.stop()
+    }
+    val epochLines = lines.map(_.message).filter(_.startsWith("featurestore epoch ")).filter(_.contains(" of query "))
+    assert(epochLines.size == 3, epochLines)
+    assert(epochLines.head.matches(
+      s"featurestore epoch 0 of query ${first.id}: write to '$group': 9 records written, 1 failed, 0 retried, " +
+        "0 throttled in [0-9.]+ s \\([0-9]+ records/s\\); failed records: .*"), epochLines.head)
+    assert(epochLines(1).contains(": write to '" + group + "': 18 records written, 2 failed"), epochLines(1))
+    val error = Iterator.iterate(first.exception.get: Throwable)(_.getCause).takeWhile(_ != null).map(_.getMessage)
+      .mkString(" | ")
+    assert(error.contains("4 of 40 records failed") && error.contains("more than maxFailedRecords = 3"), error)
+
+    // The same checkpoint: epoch 2 is written again, and its one failure is the new run's first.
+    val second = start()
+    try {
+      second.processAllAvailable()
+      addFile(input, 40L until 50L)
+      second.processAllAvailable()
+      val metrics = sinkMetrics(second)
+      assert(metrics("recordsFailed") == "2" && metrics("recordsWritten") == "18" && metrics("lastEpoch") == "3",
+        metrics)
+    } finally second.stop()
+    assert(second.exception.isEmpty, second.exception)
+    assert(store.getRecord(group, "u49").contains(Map("id" -> "u49", "ts" -> "2024-01-02T03:04:05.049Z",
+      "clicks" -> "49")))
+    // One file per task attempt that failed a record, each of its epoch and run: none overwrote another.
+    val files = Option(failedDir.listFiles()).getOrElse(Array.empty[File]).filter(_.getName.endsWith(".jsonl"))
+    val failedLines = files.toSeq.flatMap(f => scala.io.Source.fromFile(f, "UTF-8").getLines().toList)
+    assert(failedLines.size == 6, files.map(_.getName).mkString(", "))
+    assert(files.map(_.getName).map(_.split('-').last).groupBy(identity).map { case (e, fs) => e -> fs.length } ==
+      Map("0.jsonl" -> 1, "1.jsonl" -> 1, "2.jsonl" -> 2, "3.jsonl" -> 1), files.map(_.getName).mkString(", "))
+  }
+
   test("complete output mode is refused with the append-only message") {
     val group = TestEnv.newGroupName("stream-complete")
     store.createFeatureGroup(group, "id", "ts", Seq("id" -> "String", "ts" -> "String", "n" -> "Integral"))
