@@ -64,9 +64,15 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
 
   override def supportedCustomMetrics(): Array[CustomMetric] = Metrics.supportedCustomMetrics
 
-  override def toBatch: BatchWrite = new FeatureStoreBatchWrite(this)
+  override def toBatch: BatchWrite =
+    if (options.offlineDirect) OfflineDirectBatchWrite(this, session, describeJson)
+    else new FeatureStoreBatchWrite(this)
 
-  override def toStreaming: StreamingWrite = new FeatureStoreStreamingWrite(this, queryId)
+  override def toStreaming: StreamingWrite =
+    if (options.offlineDirect) {
+      throw new FeatureStoreValidationException("offlineWrite=direct is for batch writes (backfills); a stream " +
+        "writes through the API (leave offlineWrite unset)")
+    } else new FeatureStoreStreamingWrite(this, queryId)
 
   /**
    * The factory for `numPartitions` tasks. With `maxRecordsPerSecond`, each call registers a new write with the
@@ -80,8 +86,13 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       ceilings.add(registered.writeId)
       registered
     }
+    new FeatureStoreWriterFactory(taskSpec(ceiling))
+  }
+
+  /** What every task gets; `ceiling`: the write's share of `maxRecordsPerSecond`, if any. */
+  private[spark] def taskSpec(ceiling: Option[WriteCeiling]): TaskSpec = {
     val (taskSchema, projection) = input(describeJson)
-    new FeatureStoreWriterFactory(TaskSpec(
+    TaskSpec(
       writerOptions = options,
       ceiling = ceiling,
       describeJson = describeJson,
@@ -91,7 +102,7 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       // The Hadoop configuration travels only where a failed-records file needs it.
       failedRecords = options.failedRecordsPath.map(path => FailedRecordsTarget(path,
         new SerializableHadoopConf(session.sparkContext.hadoopConfiguration),
-        s"failed-${session.sparkContext.applicationId}-$queryId"))))
+        s"failed-${session.sparkContext.applicationId}-$queryId")))
   }
 
   /** Ends this write's ceilings at the driver (at commit and abort): nothing runs under them any more. */
