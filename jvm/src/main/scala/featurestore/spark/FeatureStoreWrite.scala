@@ -4,7 +4,9 @@ import scala.concurrent.duration._
 
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.connector.metric.CustomMetric
-import org.apache.spark.sql.connector.write.{BatchWrite, DataWriterFactory, PhysicalWriteInfo, Write, WriterCommitMessage}
+import org.apache.spark.sql.connector.distributions.{Distribution, Distributions}
+import org.apache.spark.sql.connector.expressions.{Expressions, SortDirection, SortOrder}
+import org.apache.spark.sql.connector.write.{BatchWrite, DataWriterFactory, PhysicalWriteInfo, RequiresDistributionAndOrdering, Write, WriterCommitMessage}
 import org.apache.spark.sql.connector.write.streaming.{StreamingDataWriterFactory, StreamingWrite}
 import org.apache.spark.sql.types.StructType
 import org.slf4j.LoggerFactory
@@ -15,7 +17,8 @@ import org.slf4j.LoggerFactory
  * DataFrame's schema checked against the definitions by the engine's own check. A bad job fails here, in
  * seconds, with every problem named.
  */
-final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId: String) extends Write {
+final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId: String)
+    extends Write with RequiresDistributionAndOrdering {
   import FeatureStoreWrite._
 
   private val started = System.nanoTime()
@@ -61,6 +64,20 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
     }
 
   override def description(): String = s"featurestore[${options.featureGroupName}]"
+
+  override def requiredDistribution(): Distribution = Distributions.unspecified()
+
+  /**
+   * A direct write has each task's rows sorted by event time, so that the rows of one hour come together and a
+   * task writes one file per hour directory, one at a time (unsorted, a backfill spread over many hours would open
+   * a file per hour at once, or cut many small ones). Writes through the API need no order.
+   */
+  override def requiredOrdering(): Array[SortOrder] =
+    if (!options.offlineDirect) Array.empty
+    else {
+      val eventTime = Json.mapper.readTree(describeJson).path("EventTimeFeatureName").asText()
+      Array(Expressions.sort(Expressions.column(eventTime), SortDirection.ASCENDING))
+    }
 
   override def supportedCustomMetrics(): Array[CustomMetric] = Metrics.supportedCustomMetrics
 

@@ -49,6 +49,10 @@ final class OfflineDirectBatchWrite private (write: FeatureStoreWrite, spec: Tas
   override def createBatchWriterFactory(info: PhysicalWriteInfo): DataWriterFactory =
     new OfflineDirectWriterFactory(spec, job)
 
+  // The task's commit goes through Hadoop's committer, which asks Spark's OutputCommitCoordinator itself (as
+  // Spark's file sources do): one attempt per partition commits. A second ask from DSv2 would be denied.
+  override def useCommitCoordinator(): Boolean = false
+
   override def commit(messages: Array[WriterCommitMessage]): Unit = {
     val tasks = commits(messages)
     job.commitJob(tasks.flatMap(_.offlineFiles))
