@@ -75,7 +75,10 @@ fn parses_every_member_it_uses_and_ignores_the_others() {
                     value: 7
                 }),
             },
-            offline_store: Some(featurestore_core::model::OfflineStore::default()),
+            offline_store: Some(featurestore_core::model::OfflineStore {
+                resolved_output_s3_uri: Some("s3://bucket/prefix/x".into()),
+                table_format: Some("Iceberg".into()),
+            }),
             status: Some("Created".into()),
             failure_reason: None,
         }
