@@ -2,6 +2,11 @@ package featurestore.spark
 
 import java.io.File
 
+import org.apache.spark.TaskContext
+import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.featurestore.ParquetJob
+import org.apache.spark.sql.types.{LongType, StringType, StructType}
+import org.apache.spark.unsafe.types.UTF8String
 import org.scalatest.funsuite.AnyFunSuite
 
 /**
@@ -61,5 +66,43 @@ class OfflineDirectSuite extends AnyFunSuite {
         .option("targetStores", "OfflineStore").mode("append").save()
     }
     assert(none.getMessage.contains("it has no offline store"), none.getMessage)
+  }
+
+  test("only committed task attempts reach the output: an aborted attempt's files and a lost attempt's are dropped") {
+    val out = java.nio.file.Files.createTempDirectory("featurestore-commit-").toFile
+    val schema = new StructType().add("id", StringType).add("n", LongType)
+    val job = ParquetJob.create(spark, out.toURI.toString, schema)
+    job.setupJob()
+    val messages = spark.sparkContext.parallelize(0 until 2, 2)
+      .mapPartitions(_ => Iterator(OfflineDirectSuite.attempts(job))).collect()
+    // Before the job commits nothing is in place.
+    assert(!files(out).exists(f => f.getName.endsWith(".parquet") && !f.getPath.contains("_temporary")))
+    job.commitJob(messages.toSeq)
+    val visible = files(out).filter(f => f.getName.endsWith(".parquet"))
+    assert(visible.size == 4 && !files(out).exists(_.getName.startsWith("_")), files(out))
+    val read = spark.read.parquet(out.getPath)
+    assert(read.count() == 200 && read.select("id").distinct().count() == 200)
+    assert(read.where("id LIKE 'lost%' OR id LIKE 'aborted%'").count() == 0)
+  }
+}
+
+object OfflineDirectSuite {
+  /**
+   * In a Spark task: an attempt that writes and aborts (a failed attempt), one that writes and is never committed
+   * or aborted (an executor lost, a losing speculative copy), then the task's own attempt, which commits 100 rows
+   * into two hour directories. Returns that attempt's commit message.
+   */
+  def attempts(job: ParquetJob): AnyRef = {
+    val context = TaskContext.get()
+    val partition = context.partitionId()
+    def row(prefix: String, i: Int): InternalRow = InternalRow(UTF8String.fromString(s"$prefix-$partition-$i"), i.toLong)
+    val aborted = job.newTask(partition, context.attemptNumber() + 10, maxOpenFiles = 4)
+    (0 until 50).foreach(i => aborted.write("hour=01", row("aborted", i)))
+    aborted.abort()
+    val lost = job.newTask(partition, context.attemptNumber() + 20, maxOpenFiles = 4)
+    (0 until 50).foreach(i => lost.write("hour=01", row("lost", i)))
+    val task = job.newTask(partition, context.attemptNumber(), maxOpenFiles = 4)
+    (0 until 100).foreach(i => task.write(if (i < 50) "hour=01" else "hour=02", row("kept", i)))
+    task.commit()
   }
 }
