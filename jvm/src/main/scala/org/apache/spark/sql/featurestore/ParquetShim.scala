@@ -7,7 +7,7 @@ import org.apache.hadoop.fs.Path
 import org.apache.hadoop.mapreduce.{Job, JobID, TaskAttemptID, TaskID, TaskType}
 import org.apache.hadoop.mapreduce.lib.output.FileOutputFormat
 import org.apache.hadoop.mapreduce.task.{JobContextImpl, TaskAttemptContextImpl}
-import org.apache.spark.internal.io.{FileCommitProtocol, HadoopMapReduceCommitProtocol}
+import org.apache.spark.internal.io.{FileCommitProtocol, FileNameSpec, HadoopMapReduceCommitProtocol}
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.execution.datasources.{OutputWriter, OutputWriterFactory}
@@ -19,8 +19,9 @@ import org.apache.spark.util.SerializableConfiguration
 /**
  * Spark's own Parquet writer and file commit protocol, as Spark's file sources use them (hence this package:
  * both are Spark-internal). The signatures used (`ParquetFileFormat.prepareWrite`, `OutputWriterFactory
- * .newInstance`, `HadoopMapReduceCommitProtocol`, `FileCommitProtocol.newTaskTempFile(ctx, dir, ext)`) are the same
- * on Spark 3.5 and 4.2 (checked with javap on each line's jars).
+ * .newInstance`, `HadoopMapReduceCommitProtocol`, `FileCommitProtocol.newTaskTempFile(ctx, dir, FileNameSpec)`: Spark 4
+ * no longer routes the older `ext` form to it) are the same on Spark 3.5 and 4.2 (checked with javap on each line's
+ * jars, and run by the JVM suites on both).
  *
  * Hadoop's FileOutputCommitter (algorithm 1) makes a task's files visible only when the job commits: a task
  * writes under `_temporary/`, its committed attempt's files move to the job's directory, and the job's commit
@@ -110,7 +111,7 @@ final class ParquetTask private[featurestore] (
         open.remove(eldest.getKey)
         eldest.getValue.close()
       }
-      val path = committer.newTaskTempFile(context, Some(partition), f"-c$files%03d.snappy.parquet")
+      val path = committer.newTaskTempFile(context, Some(partition), FileNameSpec("", f"-c$files%03d.snappy.parquet"))
       files += 1
       writer = writerFactory.newInstance(path, schema, context)
       open.put(partition, writer)
