@@ -93,9 +93,21 @@ final class OfflineDirectDataWriter(spec: TaskSpec, job: ParquetJob, partitionId
     TaskAttempt(SparkEnv.get.conf.getAppId, c.stageId(), c.stageAttemptNumber(), partitionId, c.taskAttemptId(),
       c.attemptNumber(), None)
   }
-  private val native = Native.openOfflineEncoder(spec.writerConfigJson(None, attempt), spec.describeJson)
+  private val native =
+    try Native.openOfflineEncoder(spec.writerConfigJson(None, attempt), spec.describeJson)
+    catch {
+      case e: Throwable =>
+        releaseJvmSide()
+        throw e
+    }
   private val files: ParquetTask =
-    job.newTask(partitionId, context.map(_.attemptNumber()).getOrElse(0), MaxOpenFiles)
+    try job.newTask(partitionId, context.map(_.attemptNumber()).getOrElse(0), MaxOpenFiles)
+    catch {
+      case e: Throwable =>
+        try native.close()
+        finally releaseJvmSide()
+        throw e
+    }
   private val columns = job.schema.length
   private val written = new ProjectingInternalRow(job.schema, 0 until columns)
   private var rowsInBatch = 0
@@ -143,12 +155,14 @@ final class OfflineDirectDataWriter(spec: TaskSpec, job: ParquetJob, partitionId
       try native.close()
       finally {
         try failed.close()
-        finally {
-          root.close()
-          allocator.close()
-        }
+        finally releaseJvmSide()
       }
     }
+  }
+
+  private def releaseJvmSide(): Unit = {
+    root.close()
+    allocator.close()
   }
 
   private def sendBatch(): Unit = {
