@@ -102,6 +102,20 @@ ensure_connector_jar() {
   fi
 }
 
+# Hadoop's S3A for the Spark tests that write to an S3 server on 127.0.0.1 (offlineWrite=direct): hadoop-aws at the
+# Hadoop version pyspark 3.5.9 ships (3.3.4) and the AWS SDK bundle that version was built with, fetched into the
+# local Maven repository once. Exports S3A_JARS (comma-separated, as spark.jars takes them).
+HADOOP_AWS_VERSION=3.3.4
+AWS_SDK_BUNDLE_VERSION=1.12.262
+ensure_s3a_jars() {
+  local m2="${MAVEN_REPOSITORY:-$HOME/.m2/repository}"
+  local aws="$m2/org/apache/hadoop/hadoop-aws/$HADOOP_AWS_VERSION/hadoop-aws-$HADOOP_AWS_VERSION.jar"
+  local bundle="$m2/com/amazonaws/aws-java-sdk-bundle/$AWS_SDK_BUNDLE_VERSION/aws-java-sdk-bundle-$AWS_SDK_BUNDLE_VERSION.jar"
+  [ -f "$aws" ] || mvn -B -q dependency:get -Dartifact="org.apache.hadoop:hadoop-aws:$HADOOP_AWS_VERSION" -Dtransitive=false
+  [ -f "$bundle" ] || mvn -B -q dependency:get -Dartifact="com.amazonaws:aws-java-sdk-bundle:$AWS_SDK_BUNDLE_VERSION" -Dtransitive=false
+  export S3A_JARS="$aws,$bundle"
+}
+
 # Runs pytest and treats "no tests collected" (exit code 5) as the setup failure it is.
 run_pytest() {
   set +e

@@ -4,7 +4,9 @@
 Shaped like a SageMaker PySpark Processing script: arguments on the command line, input files under
 /opt/ml/processing/input (Parquet, CSV with a header, or JSON lines), one write to the feature group, the
 connector's summary line on stdout, exit code 0 only when every record was written (or as many failed as
---max-failed-records allows). --synthetic-rows N generates N customers instead of reading input.
+--max-failed-records allows). --synthetic-rows N generates N customers instead of reading input. --offline-direct
+makes it a backfill written straight into the group's offline store (README, Backfills straight to the offline
+store).
 
 The input's columns must match the feature group's features (customer_id, event_time, age, lifetime_value,
 segment, signup_date, is_active for the examples' `customers` group); the connector checks them, and the
@@ -30,6 +32,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--region", help="AWS region (default: the AWS default chain)")
     parser.add_argument("--failed-records-path", help="directory for records that could not be written")
     parser.add_argument("--max-failed-records", type=int, default=0)
+    parser.add_argument("--offline-direct", action="store_true",
+                        help="a backfill: write straight into the group's offline store as Parquet (no API calls)")
+    parser.add_argument("--offline-file-system", help="with --offline-direct: s3a (default), s3 on EMR, or a base URI")
     return parser.parse_args(argv)
 
 
@@ -77,6 +82,10 @@ def main(argv: list[str]) -> int:
             writer = writer.option("region", args.region)
         if args.failed_records_path:
             writer = writer.option("failedRecordsPath", args.failed_records_path)
+        if args.offline_direct:
+            writer = writer.option("targetStores", "OfflineStore").option("offlineWrite", "direct")
+            if args.offline_file_system:
+                writer = writer.option("offlineFileSystem", args.offline_file_system)
         writer.mode("append").save()  # the connector prints its summary line when the write commits
 
         # The same totals, for whoever reads this job's output (the connector keeps the latest per group).

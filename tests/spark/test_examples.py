@@ -113,6 +113,24 @@ def test_pyspark_processing_example_reads_parquet_and_keeps_failed_records(examp
     assert get_records(runtime, "customers", ["c-0000007"])["c-0000007"] == expected_customer(7)
 
 
+def test_pyspark_processing_example_backfills_the_offline_store_directly(example_store, jar):
+    import pyarrow.dataset as ds
+
+    done = run([sys.executable, str(EXAMPLES / "feature_groups.py"), "--endpoint", example_store.endpoint,
+                "--offline-store-uri", "s3://examples/offline", "customers"], example_store)
+    assert done.stdout.splitlines() == ["feature group customers: created"], done.stdout
+    done = run(spark_submit(jar, str(EXAMPLES / "pyspark" / "ingest_features.py"), "--feature-group", "customers",
+                            "--synthetic-rows", "300", "--endpoint", example_store.endpoint, "--offline-direct",
+                            "--offline-file-system", f"file://{example_store.data_dir}/s3/"), example_store)
+    assert "ingest_features: 300 rows from synthetic rows, 300 written, 0 failed" in done.stdout, done.stdout
+    table = ds.dataset(example_store.data_dir / "s3" / "examples", format="parquet", partitioning="hive").to_table()
+    assert sorted(table.column("customer_id").to_pylist()) == [f"c-{n:07d}" for n in range(300)]
+    first = [r for r in table.to_pylist() if r["customer_id"] == "c-0000001"][0]
+    assert first["event_time"] == expected_customer(1)["event_time"] and first["age"] == 19
+    runtime = example_store.client("sagemaker-featurestore-runtime")
+    assert get_records(runtime, "customers", ["c-0000001"]) == {"c-0000001": None}, "nothing went online"
+
+
 def test_pyspark_delete_example_deletes_the_customers_it_names(example_store, jar):
     create_groups(example_store, "customers")
     run(spark_submit(jar, str(EXAMPLES / "pyspark" / "ingest_features.py"), "--feature-group", "customers",

@@ -64,6 +64,11 @@ pub struct WriterConfig {
     /// `dryRun`: validate and encode every row but send nothing; rows that encode count as acknowledged (and as
     /// `rowsDryRun` in the metrics).
     pub dry_run: bool,
+    /// `offlineWrite=direct`: rows are validated here and written by Spark as Parquet into the offline store
+    /// (see [`crate::offline`]); nothing is sent.
+    pub offline_direct: bool,
+    /// `offlineFileSystem`: where an `s3://` offline store URI is written through (see [`crate::offline::hadoop_uri`]).
+    pub offline_file_system: String,
 }
 
 /// How the engine reaches the service. Equal configs share one connection pool and credential cache per I/O
@@ -285,6 +290,8 @@ impl WriterConfig {
             retry: RetryConfig::from_options(options),
             ignore_unknown_columns: options.flag(&IGNORE_UNKNOWN_COLUMNS),
             dry_run: options.flag(&DRY_RUN),
+            offline_direct: options.text(&OFFLINE_WRITE).as_deref() == Some("direct"),
+            offline_file_system: options.text(&OFFLINE_FILE_SYSTEM).unwrap_or_default(),
         }
     }
 
@@ -381,8 +388,54 @@ impl WriterConfig {
             ));
         }
         self.validate_operation(problems);
+        self.validate_offline_direct(problems);
         self.retry.validate(problems);
         self.client.validate(problems);
+    }
+
+    /// Options that make no sense with `offlineWrite=direct`, which writes Parquet files and sends nothing.
+    fn validate_offline_direct(&self, problems: &mut Vec<ConfigProblem>) {
+        use options::*;
+        if let Err(problem) = crate::offline::hadoop_uri("s3://bucket/key", &self.offline_file_system) {
+            problems.push(ConfigProblem::new(OFFLINE_FILE_SYSTEM.name, problem));
+        }
+        if !self.offline_direct {
+            return;
+        }
+        if self.operation == Operation::Delete {
+            problems.push(ConfigProblem::new(
+                OFFLINE_WRITE.name,
+                "is direct, which cannot delete: operation=delete goes through DeleteRecord (leave offlineWrite unset)",
+            ));
+        }
+        if self.target_stores.as_deref() != Some(&[TargetStore::OfflineStore][..]) {
+            problems.push(ConfigProblem::new(
+                TARGET_STORES.name,
+                "must be OfflineStore with offlineWrite=direct, which writes only the offline store",
+            ));
+        }
+        let moot = [
+            (
+                self.ttl_duration.is_some(),
+                &TTL_DURATION,
+                "applies to online records",
+            ),
+            (self.api != Api::Auto, &API, "chooses a write API"),
+            (
+                self.max_records_per_second.is_some(),
+                &MAX_RECORDS_PER_SECOND,
+                "paces API calls",
+            ),
+            (self.dry_run, &DRY_RUN, "is not supported yet"),
+        ];
+        for (given, option, what) in moot {
+            if given {
+                problems.push(ConfigProblem::new(
+                    option.name,
+                    format!("{what}, but offlineWrite=direct makes no API calls: leave it unset"),
+                ));
+            }
+        }
     }
 
     /// The DeletionMode a delete sends.

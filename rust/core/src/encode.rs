@@ -18,7 +18,7 @@ mod collection;
 mod failure;
 mod scalar;
 mod text;
-mod time;
+pub(crate) mod time;
 mod value;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -22,6 +22,7 @@ pub mod io_runtime;
 pub mod ipc;
 pub mod metrics;
 pub mod model;
+pub mod offline;
 pub mod options;
 pub mod rate;
 pub mod readiness;

@@ -20,8 +20,8 @@ pub struct FeatureGroup {
     /// In the service's order.
     pub features: Vec<FeatureDefinition>,
     pub online_store: OnlineStore,
-    /// The group has an offline store (`OfflineStoreConfig` is present).
-    pub offline_store_enabled: bool,
+    /// `OfflineStoreConfig`, present when the group has an offline store.
+    pub offline_store: Option<OfflineStore>,
     /// `FeatureGroupStatus` (`Created`, `Creating`, `CreateFailed`, `Deleting`, `DeleteFailed`); `None` when
     /// the answer does not say.
     pub status: Option<String>,
@@ -57,6 +57,15 @@ pub enum CollectionType {
     Set,
     /// Exactly `dimension` Fractional elements.
     Vector { dimension: u32 },
+}
+
+/// Where and how the offline store keeps its files (what a direct write needs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OfflineStore {
+    /// `S3StorageConfig.ResolvedOutputS3Uri`: the `.../data` prefix the service writes the Parquet files under.
+    pub resolved_output_s3_uri: Option<String>,
+    /// `TableFormat` (`Glue`, `Iceberg`); `None` when the answer does not say (the service's default is Glue).
+    pub table_format: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,7 +222,10 @@ fn convert(wire: wire::DescribeFeatureGroupResponse, problems: &mut Vec<String>)
         event_time_feature_name: event_time?,
         features,
         online_store,
-        offline_store_enabled: wire.offline_store_config.is_some(),
+        offline_store: wire.offline_store_config.map(|config| OfflineStore {
+            resolved_output_s3_uri: config.s3_storage_config.and_then(|s3| s3.resolved_output_s3_uri),
+            table_format: config.table_format,
+        }),
         status: wire.feature_group_status,
         failure_reason: wire.failure_reason,
     })
@@ -347,9 +359,23 @@ mod wire {
         pub event_time_feature_name: Option<String>,
         pub feature_definitions: Option<Vec<FeatureDefinition>>,
         pub online_store_config: Option<OnlineStoreConfig>,
-        pub offline_store_config: Option<serde::de::IgnoredAny>,
+        pub offline_store_config: Option<OfflineStoreConfig>,
         pub feature_group_status: Option<String>,
         pub failure_reason: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    pub(super) struct OfflineStoreConfig {
+        pub s3_storage_config: Option<S3StorageConfig>,
+        pub table_format: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    pub(super) struct S3StorageConfig {
+        #[serde(rename = "ResolvedOutputS3Uri")]
+        pub resolved_output_s3_uri: Option<String>,
     }
 
     #[derive(Deserialize)]

@@ -230,6 +230,24 @@ pub static TTL_DURATION: OptionDef = def(
     Default::Unset("the group's TTL"),
     "Time to live of online records, e.g. `7 Days` (`TtlDuration` of each record); refused with `operation=delete`.",
 );
+pub static OFFLINE_WRITE: OptionDef = def(
+    "offlineWrite",
+    Kind::OneOf(&["api", "direct"]),
+    Default::Value("api"),
+    "`api` writes through the runtime API (BatchWriteRecord, PutRecord); `direct` (with \
+     `targetStores=OfflineStore`, for backfills) validates rows as the API path does and writes them as \
+     snappy Parquet straight into the group's offline store (`ResolvedOutputS3Uri`, partitioned \
+     `year=/month=/day=/hour=` by event time in UTC) through Spark's output committer: no API calls, no write \
+     units (README, Backfills straight to the offline store). Glue tables only (not Iceberg); batch writes only.",
+);
+pub static OFFLINE_FILE_SYSTEM: OptionDef = def(
+    "offlineFileSystem",
+    Kind::Text,
+    Default::Value("s3a"),
+    "With `offlineWrite=direct`: the Hadoop file system an `s3://bucket/key` offline store URI is written \
+     through: a scheme (`s3a` for Hadoop's S3A; `s3` on EMR, for EMRFS), or a base URI ending in `/` under \
+     which `bucket/key` lies (e.g. `file:///data/featurestore-local/s3/`, a featurestore-local data directory).",
+);
 pub static MAX_IN_FLIGHT: OptionDef = def(
     "maxInFlight",
     Kind::Whole { min: 1, max: INT_MAX },
@@ -362,7 +380,7 @@ pub static MAX_FAILED_RECORDS: OptionDef = def(
 );
 
 /// Every option, in the order the README lists them.
-pub static ALL: [&OptionDef; 36] = [
+pub static ALL: [&OptionDef; 38] = [
     &FEATURE_GROUP_NAME,
     &OPERATION,
     &DELETION_MODE,
@@ -383,6 +401,8 @@ pub static ALL: [&OptionDef; 36] = [
     &RECORDS_PER_REQUEST,
     &TARGET_STORES,
     &TTL_DURATION,
+    &OFFLINE_WRITE,
+    &OFFLINE_FILE_SYSTEM,
     &MAX_IN_FLIGHT,
     &ADAPTIVE_RATE,
     &MAX_RECORDS_PER_SECOND,

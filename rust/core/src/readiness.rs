@@ -36,7 +36,7 @@ pub fn check_writable(config: &WriterConfig, group: &FeatureGroup) -> Result<()>
             TargetStore::OnlineStore if !group.online_store.enabled => {
                 Some("it has no online store (its OnlineStoreConfig does not enable one)")
             }
-            TargetStore::OfflineStore if !group.offline_store_enabled => {
+            TargetStore::OfflineStore if group.offline_store.is_none() => {
                 Some("it has no offline store (it has no OfflineStoreConfig)")
             }
             _ => None,
@@ -48,6 +48,9 @@ pub fn check_writable(config: &WriterConfig, group: &FeatureGroup) -> Result<()>
                 store.as_str()
             ));
         }
+    }
+    if config.offline_direct && group.offline_store.is_some() {
+        reasons.extend(crate::offline::direct_write_problems(group));
     }
     if reasons.is_empty() {
         Ok(())

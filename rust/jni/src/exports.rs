@@ -15,6 +15,7 @@ use featurestore_core::feature_groups::{CreateSpec, add_missing_features, create
 use featurestore_core::heap;
 use featurestore_core::metrics::METRIC_NAMES;
 use featurestore_core::model::FeatureGroup;
+use featurestore_core::offline::{OfflineEncoder, hadoop_uri, output_schema_ipc, output_uri};
 use featurestore_core::readiness::check_write;
 use featurestore_core::schema::definitions::{Requested, definitions_json, feature_definitions};
 use featurestore_core::sink::Writer;
@@ -29,6 +30,8 @@ use crate::log_bridge;
 
 /// The writers the JVM holds handles to (see [`HandleTable`] for who owns what).
 static WRITERS: HandleTable<Writer> = HandleTable::new("writer");
+/// The validators of `offlineWrite=direct` tasks, owned by the Java `NativeOfflineEncoder`s.
+static OFFLINE_ENCODERS: HandleTable<OfflineEncoder> = HandleTable::new("offline encoder");
 
 /// Driver: DescribeFeatureGroup with the job's credentials and endpoint, from the writer config the tasks will
 /// get; returns the service's JSON verbatim, after checking that the definitions are usable.
@@ -211,6 +214,119 @@ pub extern "system" fn Java_featurestore_spark_NativeBridge_flush<'local>(
 ) -> jboolean {
     call(&mut env, |_env| {
         WRITERS.with(handle, |writer| Ok(writer.flush_within(wait(wait_ms))?))
+    })
+}
+
+/// Driver, `offlineWrite=direct`: the Hadoop URI the group's offline store files go under (its
+/// `ResolvedOutputS3Uri` through `offlineFileSystem`); a validation exception when its offline store cannot take
+/// a direct write.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_offlineOutputUri<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    writer_config_json: JString<'local>,
+    describe_json: JString<'local>,
+) -> JObject<'local> {
+    call(&mut env, |env| {
+        let config = WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
+        let group = FeatureGroup::from_describe_json(&read_string(env, &describe_json)?)?;
+        let uri = hadoop_uri(output_uri(&group)?, &config.offline_file_system).map_err(|problem| {
+            featurestore_core::Error::InvalidConfig(vec![featurestore_core::ConfigProblem::new(
+                featurestore_core::options::OFFLINE_FILE_SYSTEM.name,
+                problem,
+            )])
+        })?;
+        Ok(JObject::from(env.new_string(uri)?))
+    })
+}
+
+/// Driver, `offlineWrite=direct`: the rows a task's offline encoder returns, as a schema-only Arrow IPC stream.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_offlineSchema<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    describe_json: JString<'local>,
+) -> JByteArray<'local> {
+    call(&mut env, |env| {
+        let group = FeatureGroup::from_describe_json(&read_string(env, &describe_json)?)?;
+        Ok(env.byte_array_from_slice(&output_schema_ipc(&group)?)?)
+    })
+}
+
+/// Executor, `offlineWrite=direct`: opens a task's offline encoder; its handle is owned by the Java
+/// `NativeOfflineEncoder`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_openOfflineEncoder<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    writer_config_json: JString<'local>,
+    describe_json: JString<'local>,
+) -> jlong {
+    call(&mut env, |env| {
+        let config = WriterConfig::from_json(&read_string(env, &writer_config_json)?)?;
+        let group = FeatureGroup::from_describe_json(&read_string(env, &describe_json)?)?;
+        Ok(OFFLINE_ENCODERS.insert(OfflineEncoder::new(config, group)?))
+    })
+}
+
+/// Executor, `offlineWrite=direct`: validates one Arrow IPC stream; returns the passing rows' offline rows as an
+/// Arrow IPC stream (`now_millis`: their write time).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_encodeOffline<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    ipc_stream: JByteBuffer<'local>,
+    length: jint,
+    now_millis: jlong,
+) -> JByteArray<'local> {
+    call(&mut env, |env| {
+        let bytes = direct_bytes(env, &ipc_stream, length)?;
+        let rows = OFFLINE_ENCODERS.with(handle, |encoder| Ok(encoder.encode_ipc(bytes, now_millis)?))?;
+        Ok(env.byte_array_from_slice(&rows)?)
+    })
+}
+
+/// The offline encoder's counters, in `METRIC_NAMES` order.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_offlineMetrics<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> JLongArray<'local> {
+    call(&mut env, |env| {
+        let values = OFFLINE_ENCODERS.with(handle, |encoder| Ok(encoder.metrics()))?;
+        long_array(env, &values)
+    })
+}
+
+/// The offline encoder's failed rows as JSON lines, as `takeFailed`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_takeFailedOffline<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    render: jboolean,
+) -> JByteArray<'local> {
+    call(&mut env, |env| {
+        let lines = OFFLINE_ENCODERS.with(handle, |encoder| Ok(encoder.take_failed_lines(render)))?;
+        if lines.is_empty() {
+            return Ok(JByteArray::default());
+        }
+        Ok(env.byte_array_from_slice(&lines)?)
+    })
+}
+
+/// Drops the offline encoder (closing twice is harmless).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_featurestore_spark_NativeBridge_closeOfflineEncoder<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    call(&mut env, |_env| {
+        drop(OFFLINE_ENCODERS.remove(handle));
+        Ok(())
     })
 }
 

@@ -8,6 +8,7 @@ mod failures;
 mod fuzz;
 mod limits;
 mod model;
+mod offline;
 mod roundtrip;
 mod schema;
 mod support;

@@ -75,7 +75,10 @@ fn parses_every_member_it_uses_and_ignores_the_others() {
                     value: 7
                 }),
             },
-            offline_store_enabled: true,
+            offline_store: Some(featurestore_core::model::OfflineStore {
+                resolved_output_s3_uri: Some("s3://bucket/prefix/x".into()),
+                table_format: Some("Iceberg".into()),
+            }),
             status: Some("Created".into()),
             failure_reason: None,
         }
@@ -118,7 +121,7 @@ fn a_group_without_stores_config_has_them_disabled() {
             ttl_duration: None
         }
     );
-    assert!(!group.offline_store_enabled);
+    assert!(group.offline_store.is_none());
     let group = FeatureGroup::from_describe_json(
         r#"{"FeatureGroupArn": "arn", "FeatureGroupName": "g", "RecordIdentifierFeatureName": "id",
             "EventTimeFeatureName": "t", "FeatureDefinitions": [

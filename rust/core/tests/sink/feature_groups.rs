@@ -82,7 +82,7 @@ fn a_group_created_from_a_schema_is_created_as_asked_and_accepts_the_schema() {
         group.online_store.ttl_duration.map(|t| (t.unit, t.value)),
         Some((TtlUnit::Days, 7))
     );
-    assert!(group.offline_store_enabled);
+    assert!(group.offline_store.is_some());
     check_schema(&group, &schema(), false).unwrap();
 
     // A second create is the service's ResourceInUse, not a wait.

@@ -82,6 +82,36 @@ public final class Native {
     }
   }
 
+  /** offlineWrite=direct: the Hadoop URI the group's offline store files go under; a validation error when they cannot. */
+  public static String offlineOutputUri(String writerConfigJson, String describeJson) {
+    NativeLibrary.load();
+    try {
+      return NativeBridge.offlineOutputUri(writerConfigJson, describeJson);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
+  /** offlineWrite=direct: the schema (Arrow IPC) of the rows {@link NativeOfflineEncoder#encode} returns. */
+  public static byte[] offlineSchema(String describeJson) {
+    NativeLibrary.load();
+    try {
+      return NativeBridge.offlineSchema(describeJson);
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
+  /** Opens a task's offline encoder; the caller owns it and must close it. */
+  public static NativeOfflineEncoder openOfflineEncoder(String writerConfigJson, String describeJson) {
+    NativeLibrary.load();
+    try {
+      return new NativeOfflineEncoder(NativeBridge.openOfflineEncoder(writerConfigJson, describeJson));
+    } finally {
+      NativeLog.drain();
+    }
+  }
+
   /** {@code featurestore_core::metrics::METRIC_NAMES}. */
   public static String[] metricNames() {
     NativeLibrary.load();

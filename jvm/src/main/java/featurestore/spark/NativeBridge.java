@@ -79,6 +79,24 @@ final class NativeBridge {
 
   static native void close(long handle);
 
+  /** offlineWrite=direct: the URI the group's offline store files go under (DescribeFeatureGroup's JSON). */
+  static native String offlineOutputUri(String writerConfigJson, String describeJson);
+
+  /** offlineWrite=direct: the rows an offline encoder returns, as a schema-only Arrow IPC stream. */
+  static native byte[] offlineSchema(String describeJson);
+
+  /** Opens a task's offline encoder; the returned handle is owned by one {@link NativeOfflineEncoder}. */
+  static native long openOfflineEncoder(String writerConfigJson, String describeJson);
+
+  /** Validates one Arrow IPC stream; the passing rows' offline rows as an Arrow IPC stream. */
+  static native byte[] encodeOffline(long handle, ByteBuffer ipcStream, int length, long nowMillis);
+
+  static native long[] offlineMetrics(long handle);
+
+  static native byte[] takeFailedOffline(long handle, boolean render);
+
+  static native void closeOfflineEncoder(long handle);
+
   /** This executor's share of a write's records-per-second ceiling; false when no writer of it is open here. */
   static native boolean setWriteRecordsPerSecond(String writeId, double recordsPerSecond);
 

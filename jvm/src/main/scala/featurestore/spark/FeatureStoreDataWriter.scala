@@ -37,7 +37,9 @@ final case class TaskCommit(
     taskId: Long,
     epochId: Option[Long],
     counters: Array[Long],
-    failedRecordsFile: Option[String])
+    failedRecordsFile: Option[String],
+    // offlineWrite=direct: the task's committed files, for the job's commit (Spark's TaskCommitMessage).
+    offlineFiles: Option[AnyRef] = None)
     extends WriterCommitMessage
 
 /** The one writer factory, serializable, shared by batch and streaming writes. */

@@ -4,7 +4,9 @@ import scala.concurrent.duration._
 
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.connector.metric.CustomMetric
-import org.apache.spark.sql.connector.write.{BatchWrite, DataWriterFactory, PhysicalWriteInfo, Write, WriterCommitMessage}
+import org.apache.spark.sql.connector.distributions.{Distribution, Distributions}
+import org.apache.spark.sql.connector.expressions.{Expressions, SortDirection, SortOrder}
+import org.apache.spark.sql.connector.write.{BatchWrite, DataWriterFactory, PhysicalWriteInfo, RequiresDistributionAndOrdering, Write, WriterCommitMessage}
 import org.apache.spark.sql.connector.write.streaming.{StreamingDataWriterFactory, StreamingWrite}
 import org.apache.spark.sql.types.StructType
 import org.slf4j.LoggerFactory
@@ -16,7 +18,7 @@ import org.slf4j.LoggerFactory
  * seconds, with every problem named.
  */
 final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId: String, run: StreamRun)
-    extends Write {
+    extends Write with RequiresDistributionAndOrdering {
   import FeatureStoreWrite._
 
   private val started = System.nanoTime()
@@ -63,11 +65,31 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
 
   override def description(): String = s"featurestore[${options.featureGroupName}]"
 
+  override def requiredDistribution(): Distribution = Distributions.unspecified()
+
+  /**
+   * A direct write has each task's rows sorted by event time, so that the rows of one hour come together and a
+   * task writes one file per hour directory, one at a time (unsorted, a backfill spread over many hours would open
+   * a file per hour at once, or cut many small ones). Writes through the API need no order.
+   */
+  override def requiredOrdering(): Array[SortOrder] =
+    if (!options.offlineDirect) Array.empty
+    else {
+      val eventTime = Json.mapper.readTree(describeJson).path("EventTimeFeatureName").asText()
+      Array(Expressions.sort(Expressions.column(eventTime), SortDirection.ASCENDING))
+    }
+
   override def supportedCustomMetrics(): Array[CustomMetric] = Metrics.supportedCustomMetrics
 
-  override def toBatch: BatchWrite = new FeatureStoreBatchWrite(this)
+  override def toBatch: BatchWrite =
+    if (options.offlineDirect) OfflineDirectBatchWrite(this, session, describeJson)
+    else new FeatureStoreBatchWrite(this)
 
-  override def toStreaming: StreamingWrite = new FeatureStoreStreamingWrite(this, queryId, run)
+  override def toStreaming: StreamingWrite =
+    if (options.offlineDirect) {
+      throw new FeatureStoreValidationException("offlineWrite=direct is for batch writes (backfills); a stream " +
+        "writes through the API (leave offlineWrite unset)")
+    } else new FeatureStoreStreamingWrite(this, queryId, run)
 
   /**
    * The factory for `numPartitions` tasks. With `maxRecordsPerSecond`, each call registers a new write with the
@@ -81,8 +103,13 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       ceilings.add(registered.writeId)
       registered
     }
+    new FeatureStoreWriterFactory(taskSpec(ceiling))
+  }
+
+  /** What every task gets; `ceiling`: the write's share of `maxRecordsPerSecond`, if any. */
+  private[spark] def taskSpec(ceiling: Option[WriteCeiling]): TaskSpec = {
     val (taskSchema, projection) = input(describeJson)
-    new FeatureStoreWriterFactory(TaskSpec(
+    TaskSpec(
       writerOptions = options,
       ceiling = ceiling,
       describeJson = describeJson,
@@ -92,7 +119,7 @@ final class FeatureStoreWrite(options: WriteOptions, schema: StructType, queryId
       // The Hadoop configuration travels only where a failed-records file needs it.
       failedRecords = options.failedRecordsPath.map(path => FailedRecordsTarget(path,
         new SerializableHadoopConf(session.sparkContext.hadoopConfiguration),
-        s"failed-${session.sparkContext.applicationId}-$queryId"))))
+        s"failed-${session.sparkContext.applicationId}-$queryId")))
   }
 
   /** Ends this write's ceilings at the driver (at commit and abort): nothing runs under them any more. */

@@ -23,7 +23,8 @@ final case class WriteOptions(
     maxRecordsPerSecond: Option[Double],
     retryMaxElapsedMs: Long,
     requestTimeoutMs: Long,
-    shown: String) {
+    shown: String,
+    offlineDirect: Boolean = false) {
 
   /**
    * How long a task waits for the native writer while no record gets settled before it gives up on it: every
@@ -102,7 +103,8 @@ object WriteOptions {
       maxRecordsPerSecond = optional("maxRecordsPerSecond").map(_.asDouble()),
       retryMaxElapsedMs = values.path("retryMaxElapsedMs").asLong(),
       requestTimeoutMs = values.path("requestTimeoutMs").asLong(),
-      shown = checked.path("shown").asText())
+      shown = checked.path("shown").asText(),
+      offlineDirect = values.path("offlineWrite").asText() == "direct")
   }
 }
 
