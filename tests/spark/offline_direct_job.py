@@ -2,7 +2,12 @@
 (tests/spark/test_offline_direct.py): `rows` rows over 2 partitions, event times spread over 48 hours.
 
     spark-submit --jars <jar>,<hadoop-aws>,<aws-sdk-bundle> --conf spark.hadoop.fs.s3a.endpoint=... \\
-        tests/spark/offline_direct_job.py --endpoint URL --group NAME --rows N --output s3a://.../data
+        tests/spark/offline_direct_job.py --endpoint URL --group NAME --rows N --output s3a://.../data \\
+        [--fail-first-attempt-at ROW]
+
+With --fail-first-attempt-at, partition 0's first attempt fails when it reaches that row, after it wrote Parquet
+files for the rows before it (run with a master that retries tasks, `local[2,2]`): only its retry's files may
+be visible.
 """
 
 from __future__ import annotations
@@ -27,6 +32,20 @@ def expected_row(i: int) -> tuple[str, int | None, float, str | None]:
     return ts, (None if i % 11 == 0 else i * 3 - 500_000), i / 7.0, (None if i % 10 == 0 else f"label-{i % 97}")
 
 
+def fail_first_attempt_at(row: int):
+    """A UDF passing ids through, which fails partition 0's first attempt at id `row`."""
+    from pyspark import TaskContext
+    from pyspark.sql.functions import udf
+
+    def check(i: int) -> int:
+        context = TaskContext.get()
+        if i == row and context.partitionId() == 0 and context.attemptNumber() == 0:
+            raise RuntimeError(f"injected failure of partition 0, attempt 0, at row {i}")
+        return i
+
+    return udf(check, "bigint")
+
+
 def main() -> None:
     from pyspark.sql import SparkSession
 
@@ -35,9 +54,13 @@ def main() -> None:
     parser.add_argument("--group", required=True)
     parser.add_argument("--rows", type=int, required=True)
     parser.add_argument("--output", required=True, help="the group's offline store as a Hadoop URI")
+    parser.add_argument("--fail-first-attempt-at", type=int, help="row at which partition 0's first attempt fails")
     args = parser.parse_args()
     spark = SparkSession.builder.appName("featurestore-offline-direct").getOrCreate()
-    rows = spark.range(args.rows, numPartitions=2).selectExpr(
+    ids = spark.range(args.rows, numPartitions=2)
+    if args.fail_first_attempt_at is not None:
+        ids = ids.select(fail_first_attempt_at(args.fail_first_attempt_at)("id").alias("id"))
+    rows = ids.selectExpr(
         "concat('r', id) AS id",
         f"timestamp_millis({BASE_MILLIS} + id * 7919311 % {SPREAD_MILLIS}) AS ts",
         "IF(id % 11 = 0, NULL, id * 3 - 500000) AS count",

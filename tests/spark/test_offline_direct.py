@@ -36,6 +36,8 @@ FEATURES = [
 ]
 # Rows a job of offline_direct_job.py writes to S3: 1 M takes about 40 s on 2 cores (README, Backfills).
 S3_ROWS = 1_000_000
+# Partition 0 (ids below 500,000) fails its first attempt here, after it wrote the rows before it to Parquet.
+FAILED_ATTEMPT_AT = 300_000
 
 
 def create_group(store, name: str, s3_uri: str, offline: bool = True) -> str:
@@ -170,6 +172,8 @@ def s3(tmp_path_factory):
 
 
 def test_a_million_rows_through_s3a_read_back_exactly_with_spark_and_pyarrow(store, jar, s3, tmp_path):
+    """Partition 0's first attempt fails after it wrote 300,000 rows' files; its retry's files are the only ones
+    visible (Spark's file commit protocol)."""
     jars = os.environ.get("S3A_JARS")
     if not jars:
         pytest.fail("S3A_JARS is not set: run scripts/test/40-spark-e2e.sh (scripts/lib.sh ensure_s3a_jars)")
@@ -181,7 +185,8 @@ def test_a_million_rows_through_s3a_read_back_exactly_with_spark_and_pyarrow(sto
                  aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]).create_bucket(Bucket="od-s3")
     resolved = create_group(store, "od-s3", "s3://od-s3/backfill")
 
-    command = [str(spark_home() / "bin" / "spark-submit"), "--master", "local[2]",
+    # local[2,2]: a failed task is tried again, as on a cluster.
+    command = [str(spark_home() / "bin" / "spark-submit"), "--master", "local[2,2]",
                "--jars", f"{jar},{jars}", "--driver-memory", "2g",
                "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1",
                "--conf", "spark.sql.session.timeZone=America/Los_Angeles",
@@ -193,11 +198,14 @@ def test_a_million_rows_through_s3a_read_back_exactly_with_spark_and_pyarrow(sto
                "--conf", "spark.hadoop.fs.s3a.aws.credentials.provider="
                          "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
                str(ROOT / "tests" / "spark" / "offline_direct_job.py"), "--endpoint", store.endpoint,
-               "--group", "od-s3", "--rows", str(S3_ROWS), "--output", resolved.replace("s3://", "s3a://", 1)]
+               "--group", "od-s3", "--rows", str(S3_ROWS), "--output", resolved.replace("s3://", "s3a://", 1),
+               "--fail-first-attempt-at", str(FAILED_ATTEMPT_AT)]
     started = time.monotonic()
     done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
     errors = [line for line in (done.stdout + done.stderr).splitlines() if "Exception" in line]
     assert done.returncode == 0, "\n".join(errors[:5]) or done.stderr[-3000:]
+    assert f"injected failure of partition 0, attempt 0, at row {FAILED_ATTEMPT_AT}" in done.stderr, \
+        "partition 0's first attempt did not fail"
     [line] = summary_lines(done.stdout)
     assert (int(line["written"]), int(line["failed"])) == (S3_ROWS, 0), line.group(0)
     assert "spark read back: every row once, values exact" in done.stdout, done.stdout[-2000:]
