@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Spark connector: Maven build and ScalaTest suites for Spark 3.5 / Scala 2.12 against the release
-# featurestore-local (started here, on a free port, and given to the suites as FEATURESTORE_LOCAL_ENDPOINT), then
-# the same suites and the packaged-jar checks for Spark 4.2 / Scala 2.13. Maven's dependencies go to ~/.m2
-# (downloaded on a fresh machine).
+# featurestore-local (started here, on a free port, and given to the suites as FEATURESTORE_LOCAL_ENDPOINT) and a
+# real Kafka broker (tests/kafka/kafkabroker.py, given as FEATURESTORE_KAFKA_BOOTSTRAP: KafkaStreamingSuite reads
+# it with Spark's own Kafka source, spark-sql-kafka-0-10 3.5.1 / 4.2.0), then the same suites and the packaged-jar
+# checks for Spark 4.2 / Scala 2.13. Maven's dependencies go to ~/.m2 (downloaded on a fresh machine).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
@@ -10,11 +11,29 @@ cd "$ROOT"
 ensure_venv
 ensure_store_binary
 start_store "$WORK/jvm-store"
-trap stop_store EXIT
+KAFKA_PID=""
+stop_all() {
+  stop_store
+  if [ -n "$KAFKA_PID" ]; then kill "$KAFKA_PID" 2>/dev/null || true; wait "$KAFKA_PID" 2>/dev/null || true; fi
+}
+trap stop_all EXIT
 export FEATURESTORE_LOCAL_ENDPOINT="$STORE_ENDPOINT"
 # The suites read the offline store's Parquet files (DeleteSuite: the is_deleted markers) from its data directory.
 export FEATURESTORE_LOCAL_DATA_DIR="$WORK/jvm-store"
 log "featurestore-local for the suites at $FEATURESTORE_LOCAL_ENDPOINT"
+
+# The broker prints its bootstrap servers once it serves metadata (the first start resolves it with Maven).
+# The file is removed first: its old contents would be read before the new broker truncates it.
+rm -rf "$WORK/jvm-kafka" "$WORK/jvm-kafka.bootstrap" && mkdir -p "$WORK/jvm-kafka"
+python tests/kafka/kafkabroker.py serve --data-dir "$WORK/jvm-kafka" >"$WORK/jvm-kafka.bootstrap" &
+KAFKA_PID=$!
+until [ -s "$WORK/jvm-kafka.bootstrap" ]; do
+  kill -0 "$KAFKA_PID" 2>/dev/null ||
+    { echo "the Kafka broker did not start (log: $WORK/jvm-kafka/broker.log)" >&2; exit 1; }
+  sleep 0.2
+done
+export FEATURESTORE_KAFKA_BOOTSTRAP="$(head -1 "$WORK/jvm-kafka.bootstrap")"
+log "Kafka broker for the suites at $FEATURESTORE_KAFKA_BOOTSTRAP"
 
 # verify = compile, build the native library (scripts/build-native.sh), test, package, then the packaged-jar suite.
 log "mvn verify (Spark 3.5 / Scala 2.12)"

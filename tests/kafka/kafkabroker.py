@@ -185,12 +185,17 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     broker = Broker.start(Path(argv[2]))
-    stop = lambda *_: (broker.stop(), sys.exit(0))  # noqa: E731
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(broker.bootstrap, flush=True)
-    broker.process.wait()
-    return 1
+    # The handler only leaves the wait below; stopping inside it would wait on the process again while the
+    # interrupted wait holds Popen's lock: a deadlock, the broker a zombie and this script never ending.
+    leave = lambda *_: sys.exit(0)  # noqa: E731
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGINT, leave)
+    try:
+        print(broker.bootstrap, flush=True)
+        broker.process.wait()
+        return 1
+    finally:
+        broker.stop()
 
 
 if __name__ == "__main__":
