@@ -13,7 +13,9 @@ import scala.io.Source
 import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.functions.{col, udf}
 import org.apache.spark.sql.types.{LongType, StructField, StructType}
+import org.scalatest.concurrent.Eventually._
 import org.scalatest.funsuite.AnyFunSuite
+import org.scalatest.time.{Millis, Seconds, Span}
 
 /**
  * `maxRecordsPerSecond` as a ceiling for the whole write, shared out by the driver while the tasks run, against
@@ -120,7 +122,9 @@ class RateCeilingSuite extends AnyFunSuite {
       RateCeilingSuite.seen.accumulateAndGet(RateCeilingExecutor.openWrites, (a, b) => math.max(a, b))
       n
     }
-    def settled(): Unit = {
+    // A failed job returns as soon as one task fails; its other tasks end (killed, aborted, closed) a moment
+    // later, so the counts are given a few seconds to get back.
+    def settled(): Unit = eventually(timeout(Span(10, Seconds)), interval(Span(50, Millis))) {
       assert(RateCeilingExecutor.openWrites == 0, "no write has tasks open in this executor")
       assert(RateCeilingDriver.registeredWrites == registeredBefore, "every write ended at the driver")
       assert(Native.openWriterCount() == writersBefore)
