@@ -25,11 +25,13 @@ log "featurestore-local for the suites at $FEATURESTORE_LOCAL_ENDPOINT"
 # The broker prints its bootstrap servers once it serves metadata (the first start resolves it with Maven).
 # The file is removed first: its old contents would be read before the new broker truncates it.
 rm -rf "$WORK/jvm-kafka" "$WORK/jvm-kafka.bootstrap" && mkdir -p "$WORK/jvm-kafka"
-python tests/kafka/kafkabroker.py serve --data-dir "$WORK/jvm-kafka" >"$WORK/jvm-kafka.bootstrap" &
+"$VENV/bin/python" tests/kafka/kafkabroker.py serve --data-dir "$WORK/jvm-kafka" >"$WORK/jvm-kafka.bootstrap" &
 KAFKA_PID=$!
+deadline=$(( $(date +%s) + 900 ))  # the first start resolves the broker with Maven
 until [ -s "$WORK/jvm-kafka.bootstrap" ]; do
-  kill -0 "$KAFKA_PID" 2>/dev/null ||
-    { echo "the Kafka broker did not start (log: $WORK/jvm-kafka/broker.log)" >&2; exit 1; }
+  if ! kill -0 "$KAFKA_PID" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then
+    echo "the Kafka broker did not start (log: $WORK/jvm-kafka/broker.log)" >&2; exit 1
+  fi
   sleep 0.2
 done
 export FEATURESTORE_KAFKA_BOOTSTRAP="$(head -1 "$WORK/jvm-kafka.bootstrap")"
