@@ -4,7 +4,10 @@ in a non-UTC session time zone, and boto3 clients. Every process talks to 127.0.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -49,6 +52,34 @@ def store(tmp_path_factory):
 @pytest.fixture(scope="session")
 def runtime(store):
     return store.client("sagemaker-featurestore-runtime")
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory):
+    """moto's server (moto[server] from PyPI) on a free port of 127.0.0.1: S3 and STS for the tests that need
+    them (one server answers every service moto has); its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError(f"moto_server did not start: {log.name}")
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
 
 
 class DriverStdout:

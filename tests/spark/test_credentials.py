@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -188,31 +185,10 @@ def test_short_lived_credentials_are_refreshed_during_a_write_before_they_lapse(
     assert any(at - first >= 3 for at in server.fetched_at), [round(at - first, 1) for at in server.fetched_at]
 
 
-@pytest.fixture(scope="module")
-def sts(tmp_path_factory):
-    """moto's server (moto[server] from PyPI), speaking STS on a free port of 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError(f"moto_server did not start: {log.name}")
-            time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
+@pytest.fixture
+def sts(moto):
+    """moto's server (conftest.py), for its STS."""
+    return moto
 
 
 @pytest.fixture

@@ -12,12 +12,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import subprocess
-import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
@@ -144,31 +141,10 @@ def test_a_direct_write_is_refused_when_it_makes_no_sense(spark, store, write_op
         "od-local", targetStores="OfflineStore", ttlDuration="1 Days")
 
 
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    """moto's server (moto[server] from PyPI) on a free port of 127.0.0.1, speaking S3."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = open(tmp_path_factory.mktemp("moto-s3") / "moto.log", "w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError(f"moto_server did not start: {log.name}")
-            time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
+@pytest.fixture
+def s3(moto):
+    """moto's server (conftest.py), for its S3."""
+    return moto
 
 
 def test_a_million_rows_through_s3a_read_back_exactly_with_spark_and_pyarrow(store, jar, s3, tmp_path):
