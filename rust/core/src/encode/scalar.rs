@@ -212,12 +212,27 @@ trait ShortestText: Copy + zmij::Float {
     fn to_f64(self) -> f64;
 
     /// Appends the shortest round-trip text of a finite value; returns its length.
+    ///
+    /// The text is at most 24 bytes and starts at the buffer's first byte: the whole buffer is copied at once
+    /// into the output's spare room, then the output grows by the text's length. A copy of the text's own
+    /// length is a call to `memmove` per value, which profiled at a tenth of the encoder's time.
     #[inline]
     fn write_finite(self, out: &mut Vec<u8>) -> usize {
+        const WHOLE: usize = std::mem::size_of::<zmij::Buffer>();
+        const { assert!(WHOLE == 24) };
         let mut buffer = zmij::Buffer::new();
         let text = buffer.format_finite(self);
-        out.extend_from_slice(text.as_bytes());
-        text.len()
+        let (start, len) = (text.as_ptr(), text.len());
+        let whole = (&raw const buffer).cast::<std::mem::MaybeUninit<u8>>();
+        assert!(std::ptr::eq(start, whole.cast::<u8>()) && len <= WHOLE);
+        out.reserve(WHOLE);
+        // SAFETY: `whole` is the buffer's 24 bytes (copied as MaybeUninit: those past the text may be unset),
+        // `out` has room for them after its length, and its first `len` bytes are the text just written.
+        unsafe {
+            std::ptr::copy_nonoverlapping(whole, out.spare_capacity_mut().as_mut_ptr(), WHOLE);
+            out.set_len(out.len() + len);
+        }
+        len
     }
 }
 
@@ -659,6 +674,49 @@ impl ValueEncoder for DictionaryEncoder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Appended after what the output holds, exactly zmij's text, which parses back to the same value.
+    fn check_shortest<F: ShortestText + std::str::FromStr + PartialEq + std::fmt::Debug>(value: F) {
+        let mut out = b"[x,".to_vec();
+        let len = value.write_finite(&mut out);
+        let expected = zmij::Buffer::new().format_finite(value).to_owned();
+        assert_eq!(&out[3..], expected.as_bytes());
+        assert_eq!(len, expected.len());
+        assert_eq!(expected.parse::<F>().ok(), Some(value));
+    }
+
+    #[test]
+    fn writes_floats_as_their_shortest_text_after_what_the_output_holds() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let edges = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.5,
+            1e21,
+            1e-7,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -2.2250738585072014e-308,
+        ];
+        for value in edges
+            .into_iter()
+            .chain((0..20_000).map(|_| f64::from_bits(rng.u64(..))))
+        {
+            if value.is_finite() {
+                check_shortest(value);
+            }
+        }
+        for value in (0..20_000)
+            .map(|_| f32::from_bits(rng.u32(..)))
+            .chain([f32::MAX, -f32::MIN_POSITIVE])
+        {
+            if value.is_finite() {
+                check_shortest(value);
+            }
+        }
+    }
 
     fn decimal(unscaled: i128, scale: i8) -> String {
         let mut out = Vec::new();

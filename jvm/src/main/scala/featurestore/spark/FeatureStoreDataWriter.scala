@@ -7,7 +7,6 @@ import org.apache.spark.sql.catalyst.{InternalRow, ProjectingInternalRow}
 import org.apache.spark.sql.connector.metric.CustomTaskMetric
 import org.apache.spark.sql.connector.write.{DataWriter, DataWriterFactory, WriterCommitMessage}
 import org.apache.spark.sql.connector.write.streaming.StreamingDataWriterFactory
-import org.apache.spark.sql.execution.arrow.ArrowWriter
 import org.apache.spark.sql.featurestore.{ArrowShim, OutputMetricsShim}
 import org.apache.spark.sql.types.StructType
 import org.slf4j.LoggerFactory
@@ -52,7 +51,7 @@ final class FeatureStoreWriterFactory(spec: TaskSpec) extends DataWriterFactory 
 }
 
 /**
- * Writes one partition: rows go through Spark's own ArrowWriter into a reused VectorSchemaRoot; a batch is cut
+ * Writes one partition: rows go through [[RowsToArrow]] into a reused VectorSchemaRoot; a batch is cut
  * at `batchRows` rows or `batchBytes` bytes, written as one Arrow IPC stream into a reused direct buffer, and
  * handed to the native writer in one JNI call. `commit()` drains the native writer and reports its counts;
  * `abort()` stops it. The native writer, the Arrow memory and the failed-records file are released by `close()`,
@@ -65,7 +64,7 @@ final class FeatureStoreDataWriter(spec: TaskSpec, partitionId: Int, taskId: Lon
   private val allocator: BufferAllocator =
     ArrowShim.rootAllocator.newChildAllocator(s"featurestore-task-$taskId", 0, Long.MaxValue)
   private val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(spec.schema, spec.timeZoneId), allocator)
-  private val arrowWriter = ArrowWriter.create(root)
+  private val arrowWriter = new RowsToArrow(root, spec.schema)
   // A view of the columns handed over (a delete's two), reused for every row: nothing is copied.
   private val projected = spec.projection.map(columns => new ProjectingInternalRow(spec.schema, columns))
   private val ipc = new IpcBuffer(InitialIpcBytes)

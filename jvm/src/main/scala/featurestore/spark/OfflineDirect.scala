@@ -10,7 +10,6 @@ import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.catalyst.{InternalRow, ProjectingInternalRow}
 import org.apache.spark.sql.connector.metric.CustomTaskMetric
 import org.apache.spark.sql.connector.write.{BatchWrite, DataWriter, DataWriterFactory, PhysicalWriteInfo, WriterCommitMessage}
-import org.apache.spark.sql.execution.arrow.ArrowWriter
 import org.apache.spark.sql.featurestore.{ArrowShim, OutputMetricsShim, ParquetJob, ParquetTask}
 import org.apache.spark.sql.vectorized.{ArrowColumnVector, ColumnVector, ColumnarBatch}
 import org.slf4j.LoggerFactory
@@ -85,7 +84,7 @@ final class OfflineDirectDataWriter(spec: TaskSpec, job: ParquetJob, partitionId
   private val allocator: BufferAllocator =
     ArrowShim.rootAllocator.newChildAllocator(s"featurestore-offline-task-$taskId", 0, Long.MaxValue)
   private val root = VectorSchemaRoot.create(ArrowShim.toArrowSchema(spec.schema, spec.timeZoneId), allocator)
-  private val arrowWriter = ArrowWriter.create(root)
+  private val arrowWriter = new RowsToArrow(root, spec.schema)
   private val ipc = new IpcBuffer(1 << 20)
   private val failed = new FailedRecordsSink(spec.failedRecords, partitionId, taskId, None)
   private val context = Option(TaskContext.get())
